@@ -1,0 +1,48 @@
+"""The portal (内部门户): `create_app(config=None)` builds it; there is no module-level app."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from portal.config import PROJECT_ROOT, load_config
+
+# Workflow modules, each with init_app(app). Order decides nothing but import order.
+MODULES = (
+    "portal.accounts",
+    "portal.core.views",
+    "portal.performance",
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(load_config(config)["INSTANCE_DIR"]),
+    )
+    app.config.update(load_config(config))
+    from portal.core import web
+    from portal.extensions import babel, csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale,
+                   default_translation_directories=web.translation_directories())
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+
+    for name in MODULES:
+        importlib.import_module(name).init_app(app)
+    web.init_portal(app)
+
+    from portal import cli
+
+    cli.register(app)
+    return app

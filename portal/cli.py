@@ -1,0 +1,89 @@
+"""Command line: `flask --app portal <command>`."""
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+
+from portal.extensions import db
+
+
+def register(app):
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only when the database has no organisations yet.")
+    def seed_demo(if_empty):
+        """Load the demo city (fictional, labelled as demo data)."""
+        from portal.accounts.models import Organisation
+        from portal.demo import DEMO_PASSWORD, print_accounts, seed
+
+        if if_empty and db.session.execute(sa.select(Organisation.id).limit(1)).first():
+            click.echo("数据库已有数据，跳过演示数据。 Demo data already present.")
+        else:
+            seed()
+            click.echo("已载入演示数据。 Demo data loaded.")
+        print_accounts(click.echo, DEMO_PASSWORD)
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--name", required=True, help="Display name (姓名)")
+    @click.option("--org", "org_name", required=True, help="Organisation name (机构全称)")
+    @click.option("--role", "roles", multiple=True, required=True)
+    @click.password_option()
+    def create_user(username, name, org_name, roles, password):
+        """Create a user (e.g. the first administrator)."""
+        from portal.accounts.models import Organisation
+        from portal.accounts.operations import create_user as create
+        from portal.core.errors import DomainError
+
+        org = db.session.execute(sa.select(Organisation).where(Organisation.name == org_name)).scalar_one_or_none()
+        if org is None:
+            raise click.ClickException(f"no organisation named {org_name}")
+        try:
+            create(actor=None, username=username, display_name=name, organisation=org, roles=roles,
+                   password=password)
+        except (DomainError, ValueError) as error:
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        click.echo(f"created {username}")
+
+    audit = click.Group("audit", help="The audit log.")
+    app.cli.add_command(audit)
+
+    @audit.command("verify")
+    def audit_verify():
+        """Check the hash chain; report the first tampered entry."""
+        from portal.core.audit import verify_chain
+
+        checked, bad = verify_chain()
+        if bad is None:
+            click.echo(f"OK: {checked} entries, chain intact.")
+        else:
+            click.echo(f"TAMPERED: entry #{bad.id} ({bad.at} {bad.action} {bad.record_type}:{bad.record_id}) "
+                       f"does not match; {checked} entries before it are intact.")
+            sys.exit(1)
+
+    reminders = click.Group("reminders", help="Deadline reminders (safe to run from cron).")
+    app.cli.add_command(reminders)
+
+    @reminders.command("run")
+    def reminders_run():
+        from portal.core.notifications import run_reminders
+
+        sent = run_reminders()
+        for name, count in sent.items():
+            click.echo(f"{name}: {count}")
+        click.echo(f"total: {sum(sent.values())}")
+
+    @app.cli.command("check-migrations")
+    def check_migrations():
+        """Fail when the models and the migrations disagree (on a scratch SQLite database)."""
+        from portal.core.migrations_check import diff_against_fresh_database
+
+        diffs = diff_against_fresh_database(app)
+        if diffs:
+            click.echo("Models and migrations disagree:")
+            for diff in diffs:
+                click.echo(f"  {diff}")
+            sys.exit(1)
+        click.echo("Models and migrations agree.")

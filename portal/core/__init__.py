@@ -1,0 +1,1 @@
+"""Shared mechanisms every workflow module uses."""

@@ -1,0 +1,33 @@
+def test_security_headers_and_private_cache(client, world, login):
+    login(world.finance)
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "private" in response.headers["Cache-Control"]
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_error_pages_are_chinese_and_english_on_request(client, world, login):
+    login(world.finance)
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True)
+    client.get("/lang/en")
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="en"' in page and "Dashboard" in page
+
+
+def test_public_site_runs_alone_without_portal_routes(database_url, tmp_root):
+    import public_site
+    from tests.conftest import app_config
+
+    app = public_site.create_app(app_config(database_url, tmp_root))
+    client = app.test_client()
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "临州市预算绩效信息公开" in page and 'lang="zh-CN"' in page
+    assert client.get("/login").status_code == 404
+    assert client.get("/portal/").status_code == 404
+    assert not any(rule.endpoint.startswith(("auth.", "admin.", "core.")) for rule in app.url_map.iter_rules())
