@@ -4,7 +4,7 @@ Modules add their own seeders with `register_seeder(name, run, order=...)`; each
 shared `ctx` dict (organisations and users by key) so later seeders build on earlier ones."""
 from __future__ import annotations
 
-from portal.accounts.models import OrgKind, Organisation, Role, User
+from portal.accounts.models import Organisation, OrgKind, Role, User
 from portal.core.registry import SEEDERS, register_seeder
 from portal.extensions import db
 
@@ -95,8 +95,8 @@ def seed() -> dict:
 
 def print_accounts(echo, password: str) -> None:
     echo("")
-    echo("演示账户（密码均为 %s） / Demo accounts (password %s):" % (password, password))
-    for username, name, org_key, roles, title in USERS:
+    echo(f"演示账户（密码均为 {password}） / Demo accounts (password {password}):")
+    for username, name, _org_key, roles, _title in USERS:
         role_names = "、".join(r.zh for r in roles)
         echo(f"  {username:<12} {name}（{role_names}）")
     echo("")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from werkzeug.security import generate_password_hash
 
-from portal.accounts.models import OrgKind, Organisation, Role, User
+from portal.accounts.models import Organisation, OrgKind, Role, User
 from portal.extensions import db
 
 PASSWORD = "Passw0rd-test"

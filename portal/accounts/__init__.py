@@ -2,10 +2,10 @@
 
 
 def init_app(app):
-    from portal.accounts import policies  # noqa: F401  (registers permission policies)
-    from portal.accounts.views import admin_bp, auth_bp
     from flask_babel import lazy_gettext as _l
 
+    from portal.accounts import policies  # noqa: F401  (registers permission policies)
+    from portal.accounts.views import admin_bp, auth_bp
     from portal.core.registry import register_nav
 
     app.register_blueprint(auth_bp)

@@ -1,7 +1,7 @@
 """Who may see and change organisations and users."""
 import sqlalchemy as sa
 
-from portal.accounts.models import OrgKind, Organisation, Role, User
+from portal.accounts.models import Organisation, OrgKind, Role, User
 from portal.core.permissions import org_subtree_ids, policy, scope
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import operations as ops
 from portal.accounts.forms import ChangePasswordForm, LoginForm, OrganisationForm, ResetPasswordForm, UserForm
-from portal.accounts.models import OrgKind, Organisation, User
+from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.core.permissions import load_or_404, require, visible

@@ -18,7 +18,7 @@ def current_language() -> str:
         return "zh"
 
 
-class LabelledEnum(str, enum.Enum):
+class LabelledEnum(str, enum.Enum):  # noqa: UP042  (members carry labels; StrEnum adds nothing here)
     def __new__(cls, code: str, zh: str, en: str, css: str = ""):
         member = str.__new__(cls, code)
         member._value_ = code

@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from portal.core.audit import AuditEntry, GENESIS, history, record_change, verify_chain
+from portal.core.audit import GENESIS, AuditEntry, history, record_change, verify_chain
 
 
 def test_chain_links_every_entry_and_verifies(db, world):
@@ -9,7 +9,7 @@ def test_chain_links_every_entry_and_verifies(db, world):
     db.session.commit()
     entries = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
     assert entries[0].prev_hash == GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
     checked, bad = verify_chain()
     assert (checked, bad) == (3, None)
     assert [e.after_dict["n"] for e in history(world.unit)] == [1, 2, 3]
