@@ -11,7 +11,6 @@ from portal.accounts.models import Organisation, OrgKind
 from portal.core.attachments import attachments_of, save_upload
 from portal.core.audit import history
 from portal.core.errors import DomainError
-from portal.core.htmx import is_htmx
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require
@@ -232,8 +231,7 @@ def add_row(goal_id):
     except DomainError as error:
         db.session.rollback()
         db.session.refresh(goal)
-        return _rows_response(goal, new_row=row, row_errors={"new": ops.row_errors(row) or {error.field or "name": error.message}}), \
-            (422 if is_htmx() else 200)
+        return _rows_response(goal, new_row=row, row_errors={"new": ops.row_errors(row) or {error.field or "name": error.message}})
     db.session.commit()
     return _rows_response(goal)
 
@@ -254,8 +252,7 @@ def update_row(indicator_id):
         db.session.rollback()
         goal = db.session.get(PerformanceGoal, ind.goal_id)
         return _rows_response(goal, edit_row=indicator_id, typed=row,
-                              row_errors={indicator_id: ops.row_errors(row) or {error.field or "name": error.message}}), \
-            (422 if is_htmx() else 200)
+                              row_errors={indicator_id: ops.row_errors(row) or {error.field or "name": error.message}})
     db.session.commit()
     return _rows_response(ind.goal)
 
