@@ -1,8 +1,8 @@
-"""performance: monitoring, library, evaluation lines, settings
+"""performance: monitoring, library, evaluation lines, settings, list indexes
 
 Revision ID: 0003_performance
 Revises: 0002_performance_core
-Create Date: 2026-11-22 02:28:53.399912
+Create Date: 2026-11-22 02:40:34.996363
 """
 from alembic import op
 import sqlalchemy as sa
@@ -108,8 +108,10 @@ def upgrade():
         batch_op.create_index('ix_evaluations_project_state', ['project_id', 'state'], unique=False)
 
     with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.create_index('ix_projects_budget', ['annual_budget', 'id'], unique=False)
+        batch_op.create_index('ix_projects_unit_year', ['unit_id', sa.literal_column('year DESC'), 'code'], unique=False)
         batch_op.create_index('ix_projects_year_budget', ['year', 'annual_budget'], unique=False)
-        batch_op.create_index('ix_projects_year_code', ['year', 'code'], unique=False)
+        batch_op.create_index('ix_projects_year_code', [sa.literal_column('year DESC'), 'code'], unique=False)
 
     # ### end Alembic commands ###
 
@@ -119,6 +121,8 @@ def downgrade():
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index('ix_projects_year_code')
         batch_op.drop_index('ix_projects_year_budget')
+        batch_op.drop_index('ix_projects_unit_year')
+        batch_op.drop_index('ix_projects_budget')
 
     with op.batch_alter_table('evaluations', schema=None) as batch_op:
         batch_op.drop_index('ix_evaluations_project_state')

@@ -384,6 +384,8 @@ class EvaluationLine(db.Model):
 
 
 # Indexes that keep the project list fast at province scale (100,000 projects).
-sa.Index("ix_projects_year_code", Project.year, Project.code)
+sa.Index("ix_projects_year_code", Project.year.desc(), Project.code)  # the list's default order
 sa.Index("ix_projects_year_budget", Project.year, Project.annual_budget)
+sa.Index("ix_projects_budget", Project.annual_budget, Project.id)
+sa.Index("ix_projects_unit_year", Project.unit_id, Project.year.desc(), Project.code)
 sa.Index("ix_evaluations_project_state", Evaluation.project_id, Evaluation.state)

@@ -36,11 +36,14 @@ FILTER_KEYS = ("year", "department", "unit", "kind", "budget_type", "band", "gra
 
 
 def latest_warning_exists():
-    """EXISTS: the project's latest checkpoint report is a warning."""
+    """The project's latest checkpoint report is a warning (an uncorrelated IN: the warned reports
+    are few, and (project_id, month) is indexed by its unique constraint)."""
     r2 = sa.orm.aliased(MonitoringReport)
-    latest_month = sa.select(sa.func.max(r2.month)).where(r2.project_id == Project.id).scalar_subquery()
-    return sa.exists().where(MonitoringReport.project_id == Project.id, MonitoringReport.warning.is_(True),
-                             MonitoringReport.month == latest_month)
+    latest_month = (sa.select(sa.func.max(r2.month)).where(r2.project_id == MonitoringReport.project_id)
+                    .scalar_subquery())
+    warned = sa.select(MonitoringReport.project_id).where(MonitoringReport.warning.is_(True),
+                                                          MonitoringReport.month == latest_month)
+    return Project.id.in_(warned)
 
 
 def _int(value):
@@ -69,9 +72,8 @@ def project_list_stmt(user, args) -> sa.Select:
         if high is not None:
             stmt = stmt.where(Project.annual_budget < high)
     if args.get("grade") in {g.value for g in Grade}:
-        stmt = stmt.where(sa.exists().where(Evaluation.project_id == Project.id,
-                                            Evaluation.state == EvaluationState.COMPLETED,
-                                            Evaluation.grade == Grade(args["grade"])))
+        stmt = stmt.where(Project.id.in_(sa.select(Evaluation.project_id).where(
+            Evaluation.state == EvaluationState.COMPLETED, Evaluation.grade == Grade(args["grade"]))))
     if args.get("warning") == "1":
         stmt = stmt.where(latest_warning_exists())
     elif args.get("warning") == "0":
@@ -81,9 +83,9 @@ def project_list_stmt(user, args) -> sa.Select:
         stmt = stmt.where(sa.or_(Project.name.contains(q, autoescape=True), Project.code.startswith(q, autoescape=True)))
     columns = SORTS.get(args.get("sort", ""), None)
     if columns is None:
-        return stmt.order_by(Project.year.desc(), Project.code, Project.id)
+        return stmt.order_by(Project.year.desc(), Project.code)  # (code, year) is unique
     direction = sa.desc if args.get("dir") == "desc" else sa.asc
-    return stmt.order_by(*[direction(c) for c in columns], Project.id)
+    return stmt.order_by(*[direction(c) for c in columns], direction(Project.id))
 
 
 def decorate(projects: list[Project]) -> dict[int, dict]:

@@ -651,3 +651,14 @@ def performance_settings():
     return render_template("portal/performance/settings.html", t=settings.thresholds(),
                            weights=settings.framework_weights(), parts=settings.FRAMEWORK_PARTS,
                            rules=settings.result_rules(), grades=Grade, error=error)
+
+
+@bp.app_template_filter("num")
+def num(value) -> str:
+    """A Decimal without trailing zeros and never in exponent form: 10.00 → 10, 1250.5 → 1250.5."""
+    from jinja2 import Undefined
+
+    if value is None or isinstance(value, Undefined) or value == "":
+        return ""
+    text = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+    return text

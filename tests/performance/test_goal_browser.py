@@ -38,7 +38,7 @@ def test_goal_entry_review_and_graded_self_evaluation(page, db, world):
     page.get_by_role("button", name="填报绩效目标").click()
     page.get_by_label("总体目标").fill("完成培训任务，促进就业。")
     page.get_by_role("button", name="保存总体目标").click()
-    assert page.get_by_text("总体目标已保存").is_visible()
+    page.get_by_text("总体目标已保存").wait_for()
 
     # a wrong pair is refused on its row, in place
     _fill_new_row(page, dict(ROWS[0], level2="social"))
@@ -49,14 +49,14 @@ def test_goal_entry_review_and_graded_self_evaluation(page, db, world):
         page.locator("#indicator-table td", has_text=row["name"]).first.wait_for()
     assert page.locator("#indicator-table tbody tr").count() == 7  # six rows + the new-row form
     page.get_by_role("button", name="提交审核").click()
-    assert page.get_by_text("绩效目标已提交审核").is_visible()
+    page.get_by_text("绩效目标已提交审核").wait_for()
 
     _login(page, "t_finance")
     page.goto(f"/portal/projects/{project_id}/goal")
     page.get_by_label("审核等级").select_option("excellent")
     page.get_by_label("审核意见").fill("目标明确，同意。")
     page.get_by_role("button", name="审核通过").click()
-    assert page.get_by_text("审核结果已保存").is_visible()
+    page.get_by_text("审核结果已保存").wait_for()
 
     _login(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}")
@@ -69,6 +69,6 @@ def test_goal_entry_review_and_graded_self_evaluation(page, db, world):
     page.get_by_label("完成情况 长效机制").select_option("achieved")
     page.get_by_label("实际完成值 学员满意度").fill("95")
     page.get_by_role("button", name="完成评价").click()
-    assert page.get_by_text("评价已完成").is_visible()
-    assert page.get_by_text("总分 98.00").is_visible()  # execution 80 % → 8 of 10; everything else full
+    page.get_by_text("评价已完成").wait_for()
+    page.get_by_text("总分 98.00").wait_for()  # execution 80 % → 8 of 10; everything else full
     assert page.locator(".badge", has_text="优").first.is_visible()
