@@ -123,8 +123,10 @@ def init_common(app, error_template: str) -> None:
 def init_portal(app) -> None:
     from flask_login import current_user
 
+    from portal.core.api import api_bp
     from portal.core.registry import NAV
 
+    app.register_blueprint(api_bp)  # last: modules add API routes in their init_app
     init_common(app, "portal/error.html")
 
     @app.before_request

@@ -263,3 +263,129 @@ class EvaluationFinding(db.Model):
     suggestion: Mapped[str] = mapped_column(sa.Text, default="")
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="findings")
+
+
+# ---- added by the performance module: settings, monitoring, library, evaluation lines ----------
+
+class StandardSource(LabelledEnum):  # 指标值确定依据
+    PLAN = "plan", "计划标准", "Plan"
+    HISTORY = "history", "历史标准", "Historical"
+    INDUSTRY = "industry", "行业标准", "Industry"
+    BUDGET = "budget", "预算支出标准", "Budget spending standard"
+    OTHER = "other", "其他", "Other"
+
+
+class QualitativeTier(LabelledEnum):  # 定性指标完成情况
+    ACHIEVED = "achieved", "达成", "Achieved", "tag-green"
+    PARTIAL = "partial", "部分达成", "Partly achieved", "tag-amber"
+    MISSED = "missed", "未达成", "Not achieved", "tag-red"
+
+
+class PerformanceSetting(db.Model):
+    """Administrator-configurable rules stored as JSON (thresholds, framework weights, result rules)."""
+
+    __tablename__ = "performance_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text, default="{}")
+    updated_at: Mapped[datetime | None]
+
+
+@register_record_type
+class MonitoringReport(TimestampMixin, db.Model):
+    """A checkpoint report (运行监控): execution so far and each indicator's progress."""
+
+    __tablename__ = "monitoring_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("performance_goals.id", ondelete="SET NULL"))
+    month: Mapped[int] = mapped_column(sa.SmallInteger)  # checkpoint: January–month
+    executed: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))  # 执行数 so far
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Derived from values + thresholds; recomputed whenever either changes (see operations).
+    lag_warning: Mapped[bool] = mapped_column(default=False)
+    red_count: Mapped[int] = mapped_column(default=0)
+    warning: Mapped[bool] = mapped_column(default=False, index=True)
+    reported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    project: Mapped[Project] = relationship()
+    values: Mapped[list[MonitoringValue]] = relationship(back_populates="report", cascade="all, delete-orphan",
+                                                         order_by="MonitoringValue.id")
+
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "month"),
+        sa.CheckConstraint("month >= 1 AND month <= 12", name="month_range"),
+        sa.CheckConstraint("executed >= 0", name="executed_non_negative"),
+    )
+
+
+class MonitoringValue(db.Model):
+    __tablename__ = "monitoring_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("monitoring_reports.id", ondelete="CASCADE"), index=True)
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicators.id", ondelete="CASCADE"), index=True)
+    value_so_far: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    expected: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))  # 全年预计完成值
+    tier: Mapped[QualitativeTier | None] = mapped_column(enum_column(QualitativeTier))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # 偏差原因
+    light: Mapped[str] = mapped_column(sa.String(10), default="none")
+
+    report: Mapped[MonitoringReport] = relationship(back_populates="values")
+    indicator: Mapped[Indicator] = relationship()
+
+
+@register_record_type
+class LibraryIndicator(db.Model):
+    """指标库: a reusable indicator by sector (行业) and spending direction (支出方向)."""
+
+    __tablename__ = "indicator_library"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sector: Mapped[str] = mapped_column(sa.String(60), index=True)
+    direction: Mapped[str] = mapped_column(sa.String(100), default="")
+    level1: Mapped[Level1] = mapped_column(enum_column(Level1))
+    level2: Mapped[Level2] = mapped_column(enum_column(Level2))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    operator: Mapped[Operator] = mapped_column(enum_column(Operator))
+    unit: Mapped[str] = mapped_column(sa.String(20), default="")
+    suggested_value: Mapped[str] = mapped_column(sa.String(100), default="")
+    source: Mapped[StandardSource] = mapped_column(enum_column(StandardSource), default=StandardSource.PLAN)
+
+    __table_args__ = (sa.UniqueConstraint("sector", "direction", "name"),)
+
+
+class EvaluationLine(db.Model):
+    """A scored line: for a self-evaluation one goal indicator (or the execution-rate line); for
+    department and finance evaluations one part of the common framework (决策/过程/产出/效益)."""
+
+    __tablename__ = "evaluation_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    indicator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("indicators.id", ondelete="SET NULL"))
+    part: Mapped[str] = mapped_column(sa.String(20), default="")  # execution/output/benefit/... or framework part
+    label: Mapped[str] = mapped_column(sa.String(200), default="")
+    operator: Mapped[Operator | None] = mapped_column(enum_column(Operator))
+    target: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))
+    target_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    actual: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 4))  # 实际完成值
+    tier: Mapped[QualitativeTier | None] = mapped_column(enum_column(QualitativeTier))
+    applicable: Mapped[bool] = mapped_column(default=True)
+    weight: Mapped[Decimal] = mapped_column(sa.Numeric(6, 2), default=Decimal(0))  # 分值
+    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))  # 得分
+    reason: Mapped[str] = mapped_column(sa.Text, default="")  # 偏差原因分析及改进措施
+
+    evaluation: Mapped[Evaluation] = relationship(backref=sa.orm.backref(
+        "lines", order_by="EvaluationLine.position", cascade="all, delete-orphan"))
+    indicator: Mapped[Indicator | None] = relationship()
+
+
+# Indexes that keep the project list fast at province scale (100,000 projects).
+sa.Index("ix_projects_year_code", Project.year.desc(), Project.code)  # the list's default order
+sa.Index("ix_projects_year_budget", Project.year, Project.annual_budget)
+sa.Index("ix_projects_budget", Project.annual_budget, Project.id)
+sa.Index("ix_projects_unit_year", Project.unit_id, Project.year.desc(), Project.code)
+sa.Index("ix_evaluations_project_state", Evaluation.project_id, Evaluation.state)

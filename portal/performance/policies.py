@@ -30,6 +30,9 @@ def project_policy(user, action, project) -> bool:
     if isinstance(project, type):  # e.g. can(user, "create", Project)
         if action == "view":
             return True
+        if action == "create":  # a unit liaison files projects for its own and subordinate units
+            return (user.is_finance and user.has_role(Role.FINANCE_OFFICER)) or (
+                user.org_kind == OrgKind.BUDGET_UNIT and user.has_role(Role.UNIT_LIAISON))
         return user.is_finance and user.has_role(Role.FINANCE_OFFICER)
     if action == "view":
         return project_in_reach(user, project)
@@ -72,6 +75,14 @@ def evaluation_policy(user, action, evaluation) -> bool:
         return action == "view" or (user.is_finance and user.has_role(Role.FINANCE_OFFICER))
     if user.org_kind == OrgKind.AGENCY:
         return action == "view" and evaluation.agency_id == user.organisation_id
+    if action == "score":  # who fills in the scores, by mode (self: the unit; department: its department)
+        finance = user.is_finance and user.has_role(Role.FINANCE_OFFICER)
+        if str(evaluation.mode) == "self":
+            return project_policy(user, "edit", evaluation.project)
+        if str(evaluation.mode) == "department":
+            return finance or (user.org_kind == OrgKind.BUDGET_UNIT and user.has_role(Role.UNIT_LIAISON)
+                               and user.organisation_id == evaluation.project.department_id)
+        return finance
     return project_policy(user, action, evaluation.project)
 
 
