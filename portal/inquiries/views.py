@@ -20,7 +20,7 @@ from portal.inquiries import operations as ops
 from portal.inquiries import queries, workdays
 from portal.inquiries.forms import CodeForm, ExtendForm, HolidayForm, LetterForm
 from portal.inquiries.models import Holiday, IssuingCode, Letter, LetterState, Outcome
-from portal.inquiries.policies import MACHINE
+from portal.inquiries.policies import MACHINE, addressee_staff, sender_staff
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiries")
 
@@ -205,7 +205,7 @@ def act(letter_id, action):
 @bp.post("/<int:letter_id>/reply")
 def reply(letter_id):
     letter = load_or_404(Letter, letter_id, "view")
-    if letter.addressee_org_id != current_user.organisation_id:
+    if not addressee_staff(current_user, letter):
         abort(403)
     answers = {}
     for item in letter.items:
@@ -221,7 +221,7 @@ def reply(letter_id):
 @bp.post("/<int:letter_id>/follow-up")
 def follow_up(letter_id):
     letter = load_or_404(Letter, letter_id, "view")
-    if letter.sender_org_id != current_user.organisation_id:
+    if not sender_staff(current_user, letter):
         abort(403)
     try:
         item_id = int(request.form.get("item_id", ""))
@@ -235,7 +235,7 @@ def follow_up(letter_id):
 @bp.post("/<int:letter_id>/extend")
 def extend(letter_id):
     letter = load_or_404(Letter, letter_id, "view")
-    if letter.sender_org_id != current_user.organisation_id:
+    if not sender_staff(current_user, letter):
         abort(403)
     form = ExtendForm()
     form.validate()
@@ -247,7 +247,7 @@ def extend(letter_id):
 @bp.post("/<int:letter_id>/remind")
 def remind(letter_id):
     letter = load_or_404(Letter, letter_id, "view")
-    if letter.sender_org_id != current_user.organisation_id:
+    if not sender_staff(current_user, letter):
         abort(403)
     return _run(letter, lambda: ops.remind(letter, current_user, request.form.get("comment", "")),
                 _("已催办。"))
