@@ -44,9 +44,9 @@ def layout(letter: Letter) -> Layout:
     code = db.session.scalar(sa.select(IssuingCode).where(IssuingCode.organisation_id == letter.sender_org_id))
     header = (code.header if code and code.header else letter.sender_org.name)
     is_reply = "函复" in letter.title or letter.title.startswith("关于") and letter.title.endswith("的复函")
-    contact = ""
-    if letter.contact_person or letter.contact_phone:
-        contact = f"（联系人：{letter.contact_person}，联系电话：{letter.contact_phone}）"
+    parts = [f"联系人：{letter.contact_person}" if letter.contact_person else "",
+             f"联系电话：{letter.contact_phone}" if letter.contact_phone else ""]
+    contact = "（" + "，".join(p for p in parts if p) + "）" if any(parts) else ""
     copies = letter.copies.strip().rstrip("。") if letter.copies else ""
     return Layout(
         header=header,
