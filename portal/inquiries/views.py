@@ -75,7 +75,9 @@ def _data_from(form: LetterForm) -> ops.LetterData:
 
 
 def _render_form(form, letter=None, items=None, status=200):
-    items = items if items is not None else ([i.description for i in letter.items] if letter else [])
+    items = list(items if items is not None else ([i.description for i in letter.items] if letter else []))
+    if not items or items[-1].strip():
+        items.append("")  # a spare row, so the form works without JavaScript
     return render_template("portal/inquiries/form.html", form=form, letter=letter, items=items,
                            max_body=ops.MAX_BODY), status
 

@@ -142,3 +142,12 @@ def test_admin_pages(inq, client, login, db):
     client.post("/logout")
     login(inq.finance)
     assert client.get("/inquiries/admin/holidays").status_code == 403
+
+
+def test_english_pages(inq, client, login, db):
+    letter = make_letter(inq, "sent")
+    login(inq.audit)
+    client.get("/lang/en")
+    page = client.get(f"/inquiries/{letter.id}").get_data(as_text=True)
+    assert "Requested items" in page and "Acknowledge" in page
+    assert "Letter inquiries" in client.get("/inquiries/").get_data(as_text=True)
