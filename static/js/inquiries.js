@@ -12,3 +12,14 @@ document.addEventListener("click", function (event) {
     if (rows.length > 1) { target.closest("li").remove(); } else { rows[0].querySelector("input").value = ""; }
   }
 });
+
+// Related projects: typing a code or name hides the options that do not match (selected ones stay).
+document.addEventListener("input", function (event) {
+  var box = event.target;
+  if (!box.matches("[data-filters]")) { return; }
+  var select = document.getElementById(box.getAttribute("data-filters"));
+  var needle = box.value.trim().toLowerCase();
+  Array.prototype.forEach.call(select.options, function (option) {
+    option.hidden = needle !== "" && !option.selected && option.text.toLowerCase().indexOf(needle) === -1;
+  });
+});

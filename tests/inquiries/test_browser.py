@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_project
 
 pytestmark = pytest.mark.browser
 
@@ -29,8 +29,11 @@ def sqlite_only(app):
         pytest.skip("browser journey runs on SQLite only")
 
 
-def test_letter_from_draft_to_closed(sqlite_only, page, inq):
+def test_letter_from_draft_to_closed(sqlite_only, page, inq, db):
     page.set_default_timeout(45000)  # the shared machine is often busy
+    make_project(inq.department, name="义务教育薄弱环节改善项目", code="P2026EDU01")
+    make_project(inq.department, name="公立医院综合改革补助", code="P2026HLT02")
+    db.session.commit()
     sign_in(page, "t_finance")
     page.goto("/portal/inquiries/")
     page.get_by_role("link", name="起草函件").click()
@@ -38,6 +41,9 @@ def test_letter_from_draft_to_closed(sqlite_only, page, inq):
     page.get_by_label("标题").fill("关于提供2025年度20个重点评价项目审计报告及审计决定书的函")
     page.get_by_label("正文（Markdown）").fill("为做好预算项目财政评价工作，**现商请**贵局提供以下资料。")
     page.locator("#body-preview strong", has_text="现商请").wait_for()  # live Markdown preview
+    page.get_by_label("按编码或名称查找项目").fill("EDU")
+    assert page.locator("#project_ids option:not([hidden])").count() == 1
+    page.get_by_label("相关项目").select_option(label="P2026EDU01 义务教育薄弱环节改善项目（2026）")
     page.get_by_label("事项").first.fill("20个重点评价项目的审计报告")
     page.get_by_role("button", name="添加一项").click()
     page.get_by_label("事项").nth(1).fill("相关审计决定书")
