@@ -12,6 +12,7 @@ MODULES = (
     "portal.accounts",
     "portal.core.views",
     "portal.performance",
+    "portal.inquiries",
 )
 
 
@@ -40,6 +41,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     for name in MODULES:
         importlib.import_module(name).init_app(app)
+    # The API blueprint is registered after every module has added its endpoints (api_route).
+    from portal.core.api import api_bp
+
+    app.register_blueprint(api_bp)
     web.init_portal(app)
 
     from portal import cli

@@ -1,0 +1,39 @@
+"""Letter inquiries (函询) between the finance and audit bureaus."""
+
+
+def init_app(app):
+    import click
+    from flask_babel import lazy_gettext as _l
+
+    from portal.core.registry import (
+        register_dashboard,
+        register_nav,
+        register_overview_section,
+        register_reminder_check,
+        register_seeder,
+    )
+    from portal.inquiries import api, panels, policies, reminders  # noqa: F401  (registers policies, API)
+    from portal.inquiries.demo import seed
+    from portal.inquiries.views import bp
+
+    app.register_blueprint(bp)
+    register_nav(_l("函询"), "inquiries.index", order=200, org_kinds={"finance_bureau", "audit_bureau", "congress"})
+    register_dashboard(panels.dashboard_panel, order=200)
+    register_overview_section(panels.overview_section, order=200)
+    register_reminder_check("inquiries", reminders.check)
+    register_seeder("inquiries", seed, order=300)
+
+    @app.cli.group("inquiries")
+    def group():
+        """函询：节假日表等。"""
+
+    @group.command("load-holidays")
+    @click.option("--year", type=int, multiple=True, help="Only these years (default: all shipped).")
+    def load_holidays(year):
+        """Load the shipped official holiday calendars (2025, 2026) into the holiday table."""
+        from portal.extensions import db
+        from portal.inquiries.workdays import load_holidays as load
+
+        added = load(list(year) or None)
+        db.session.commit()
+        click.echo(f"added {added} holiday rows")
