@@ -57,7 +57,12 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 
 def _error_to(form, error: DomainError, default: str) -> None:
+    """Roll back, and show the message on its field (and at the top when the state moved on)."""
+    from portal.core.errors import IllegalTransition, NotPermitted, StaleRecord
+
     db.session.rollback()
+    if isinstance(error, IllegalTransition | NotPermitted | StaleRecord):
+        flash(error.message, "error")
     target = getattr(form, error.field or "", None) or getattr(form, default, None)
     if target is not None and hasattr(target, "errors"):
         if isinstance(target.errors, tuple):

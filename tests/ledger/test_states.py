@@ -49,19 +49,18 @@ def test_refused_transitions_raise_clear_errors(by_state, world):
         ops.return_problem(by_state[S.SUBMITTED], actor=world.audit, reason="  ")
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_sign_off_by_role_and_state(by_state, world, role):
-    user = getattr(world, role)
-    for state, problem in by_state.items():
-        allowed = state == S.SUBMITTED and role in BUREAU
-        try:
-            with _db.session.begin_nested():
+def test_sign_off_by_role_and_state(by_state, world):
+    for role in ROLES:
+        user = getattr(world, role)
+        for state, problem in by_state.items():
+            allowed = state == S.SUBMITTED and role in BUREAU
+            try:
                 ops.sign_off(problem, actor=user)
-        except DomainError:
-            assert not allowed, (state, role)
-        else:
-            assert allowed, (state, role)
-        _db.session.rollback()
+            except DomainError:
+                assert not allowed, (state, role)
+            else:
+                assert allowed, (state, role)
+            _db.session.rollback()
 
 
 def test_unit_side_operations_by_role(by_state, world):
