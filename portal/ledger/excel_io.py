@@ -12,8 +12,16 @@ from portal.accounts.models import Organisation, OrgKind
 from portal.core.errors import DomainError
 from portal.core.excel import read_rows
 from portal.extensions import db
-from portal.ledger.models import MONEY_CATEGORIES, MONEY_FIELDS, Problem, ProblemSource, RectificationType
-from portal.ledger.queries import BUCKETS, bucket_of
+from portal.ledger.models import (
+    MONEY_CATEGORIES,
+    MONEY_FIELDS,
+    OPEN_STATES,
+    Problem,
+    ProblemSource,
+    ProblemState,
+    RectificationType,
+)
+from portal.ledger.queries import BUCKETS
 
 WAN = Decimal(10000)
 
@@ -32,24 +40,38 @@ def _wan(value) -> Decimal:
 
 
 def export_rows(stmt, today=None):
-    """Rows of the filtered statement, fetched 1,000 at a time (constant memory)."""
+    """Rows of the filtered statement as plain tuples, fetched 1,000 at a time (constant memory:
+    no ORM objects, no identity map)."""
+    from portal.core import clock
     from portal.performance.models import Project
 
+    today = today or clock.today()
     names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
-    stmt = stmt.with_only_columns(Problem, Project.name).outerjoin(Project, Problem.project_id == Project.id)
-    result = db.session.execute(stmt.execution_options(yield_per=1000))
-    for problem, project_name in result:
-        bucket = bucket_of(problem, today)
-        yield [problem.number, problem.source, problem.source_ref, problem.year, project_name or "",
-               names.get(problem.unit_id, ""), names.get(problem.department_id, ""), problem.category,
-               problem.description, _wan(problem.amount), problem.policy_basis, problem.requirement,
-               problem.completion_standard, problem.rect_type, problem.listed_on, problem.deadline,
-               problem.person_responsible, problem.measures, _wan(problem.rectified_total),
-               *[_wan(getattr(problem, f)) for f in MONEY_FIELDS],
-               problem.accountability, problem.rules_improved, problem.not_done_reason, problem.state,
-               str(BUCKETS[bucket]) if bucket else "", problem.closed_on,
-               _("是") if problem.recurrence_of_id else ""]
-        db.session.expunge(problem)
+    buckets = {k: str(v) for k, v in BUCKETS.items()}
+    yes = _("是")
+    cols = [Problem.number, Problem.source, Problem.source_ref, Problem.year, Project.name, Problem.unit_id,
+            Problem.department_id, Problem.category, Problem.description, Problem.amount, Problem.policy_basis,
+            Problem.requirement, Problem.completion_standard, Problem.rect_type, Problem.listed_on,
+            Problem.deadline, Problem.person_responsible, Problem.measures,
+            *[getattr(Problem, f) for f in MONEY_FIELDS], Problem.accountability, Problem.rules_improved,
+            Problem.not_done_reason, Problem.state, Problem.closed_on, Problem.recurrence_of_id]
+    stmt = stmt.with_only_columns(*cols).outerjoin(Project, Problem.project_id == Project.id)
+    source_labels = {m: m.label for m in ProblemSource}
+    type_labels = {m: m.label for m in RectificationType}
+    state_labels = {m: m.label for m in ProblemState}
+    for row in db.session.execute(stmt.execution_options(yield_per=1000)):
+        (number, source, ref, year, project_name, unit_id, dept_id, category, description, amount, basis,
+         requirement, standard, rect_type, listed_on, deadline, person, measures, *rest) = row
+        money, (accountability, rules, not_done, state, closed_on, recurrence) = rest[:6], rest[6:]
+        bucket = None
+        if state in OPEN_STATES:
+            days = (deadline - today).days
+            bucket = "overdue" if days < 0 else "d10" if days <= 10 else "d20" if days <= 20 else "later"
+        yield [number, source_labels[source], ref, year, project_name or "", names.get(unit_id, ""),
+               names.get(dept_id, ""), category, description, _wan(amount), basis, requirement, standard,
+               type_labels[rect_type], listed_on, deadline, person, measures, _wan(sum(money, Decimal(0))),
+               *[_wan(m) for m in money], accountability, rules, not_done, state_labels[state],
+               buckets[bucket] if bucket else "", closed_on, yes if recurrence else ""]
 
 
 # ---- import ----------------------------------------------------------------------------
