@@ -56,6 +56,8 @@ class ProgressForm(FlaskForm):
     text = TextAreaField(_l("整改进展情况"), validators=[DataRequired(_l("请填写整改进展情况。")), Length(max=10000)])
     measures = TextAreaField(_l("已采取措施"), validators=[Optional(), Length(max=10000)])
     not_done_reason = TextAreaField(_l("未完成原因及下一步措施"), validators=[Optional(), Length(max=10000)])
+    accountability = TextAreaField(_l("追责情况"), validators=[Optional(), Length(max=10000)])
+    rules_improved = TextAreaField(_l("完善制度情况"), validators=[Optional(), Length(max=10000)])
     evidence_date = DateField(_l("佐证材料形成日期"), validators=[Optional()])
     files = MultipleFileField(_l("佐证材料"))
     rect_recovered = StringField(_l("追缴资金（元）"), validators=[Optional(), Length(max=30)])

@@ -226,7 +226,8 @@ def _money(values: dict | None) -> dict[str, Decimal]:
 
 def record_progress(problem, *, actor, text: str, money: dict | None = None, files=(), evidence_date=None,
                     measures: str | None = None, not_done_reason: str | None = None, expected_state=None,
-                    is_submission: bool = False) -> ProgressUpdate:
+                    is_submission: bool = False, accountability: str | None = None,
+                    rules_improved: str | None = None) -> ProgressUpdate:
     """整改进展: text, evidence files with their own date, money rectified by category."""
     _check_stale(problem, expected_state)
     if not can(actor, "rectify", problem):
@@ -256,10 +257,10 @@ def record_progress(problem, *, actor, text: str, money: dict | None = None, fil
                     document_date=evidence_date)
     for name, value in amounts.items():
         setattr(problem, name, (getattr(problem, name) or Decimal(0)) + value)
-    if measures is not None and measures.strip():
-        problem.measures = measures.strip()
-    if not_done_reason is not None and not_done_reason.strip():
-        problem.not_done_reason = not_done_reason.strip()
+    for name, value in (("measures", measures), ("not_done_reason", not_done_reason),
+                        ("accountability", accountability), ("rules_improved", rules_improved)):
+        if value is not None and value.strip():
+            setattr(problem, name, value.strip())
     record_change(actor, "problem.progress", problem, before=before,
                   after={"rectified": str(problem.rectified_total), "files": len(files)}, comment=text.strip()[:500])
     return update
@@ -270,13 +271,14 @@ def has_evidence(problem) -> bool:
 
 
 def submit(problem, *, actor, text: str, money=None, files=(), evidence_date=None, measures=None,
-           expected_state=None) -> ProgressUpdate:
+           expected_state=None, accountability=None, rules_improved=None) -> ProgressUpdate:
     """申请销号 with evidence: the submission is itself a progress update."""
     _check_stale(problem, expected_state)
     if not MACHINE.allowed(problem, "submit", actor):
         MACHINE.apply(problem, "submit", actor=actor)  # raises the precise reason
     update = record_progress(problem, actor=actor, text=text, money=money, files=files, evidence_date=evidence_date,
-                             measures=measures, is_submission=True)
+                             measures=measures, is_submission=True, accountability=accountability,
+                             rules_improved=rules_improved)
     if not has_evidence(problem):
         raise DomainError(_("申请销号须上传整改佐证材料。"), field="files")
     MACHINE.apply(problem, "submit", actor=actor, comment=text.strip()[:500])

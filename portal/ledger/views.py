@@ -331,6 +331,7 @@ def progress(problem_id):
             ops.record_progress(problem, actor=current_user, text=form.text.data, money=form.money(),
                                 files=request.files.getlist(form.files.name), evidence_date=form.evidence_date.data,
                                 measures=form.measures.data, not_done_reason=form.not_done_reason.data,
+                                accountability=form.accountability.data, rules_improved=form.rules_improved.data,
                                 expected_state=form.state.data or None)
         except DomainError as error:
             _error_to(form, error, "text")
@@ -350,7 +351,8 @@ def submit(problem_id):
         try:
             ops.submit(problem, actor=current_user, text=form.text.data, money=form.money(),
                        files=request.files.getlist(form.files.name), evidence_date=form.evidence_date.data,
-                       measures=form.measures.data, expected_state=form.state.data or None)
+                       measures=form.measures.data, accountability=form.accountability.data,
+                       rules_improved=form.rules_improved.data, expected_state=form.state.data or None)
         except DomainError as error:
             _error_to(form, error, "text")
             problem = load_or_404(Problem, problem_id, "view")

@@ -51,11 +51,14 @@ def test_from_evaluation_to_closed_over_http(db, world, client, login, frozen_to
 
     response = client.post(f"/ledger/{problem.id}/submit", data={
         "s-state": "listed", "s-text": "结余资金已上缴国库", "s-rect_returned": "250000",
+        "s-accountability": "对财务科长诫勉谈话", "s-rules_improved": "修订结余资金管理办法",
         "s-evidence_date": "2026-05-20", "s-files": (io.BytesIO(PDF), "缴款书.pdf")},
         content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     db.session.refresh(problem)
     assert problem.state == ProblemState.SUBMITTED
+    assert problem.accountability == "对财务科长诫勉谈话" and problem.rules_improved == "修订结余资金管理办法"
+    assert problem.rect_returned == Decimal("250000")
     evidence = db.session.execute(sa.select(Attachment)).scalar_one()
     assert evidence.document_date == date(2026, 5, 20) and evidence.uploaded_at.date() == date(2026, 6, 1)
     client.post("/logout")
