@@ -67,11 +67,17 @@ def export_rows(stmt, today=None):
         if state in OPEN_STATES:
             days = (deadline - today).days
             bucket = "overdue" if days < 0 else "d10" if days <= 10 else "d20" if days <= 20 else "later"
-        yield [number, source_labels[source], ref, year, project_name or "", names.get(unit_id, ""),
-               names.get(dept_id, ""), category, description, _wan(amount), basis, requirement, standard,
-               type_labels[rect_type], listed_on, deadline, person, measures, _wan(sum(money, Decimal(0))),
-               *[_wan(m) for m in money], accountability, rules, not_done, state_labels[state],
-               buckets[bucket] if bucket else "", closed_on, yes if recurrence else ""]
+        yield [number, source_labels[source], ref or None, year, project_name, names.get(unit_id),
+               names.get(dept_id), category, description, _wan_float(amount), basis or None, requirement or None,
+               standard or None, type_labels[rect_type], listed_on, deadline, person or None, measures or None,
+               _wan_float(sum(money, Decimal(0))), *[_wan_float(m) for m in money], accountability or None,
+               rules or None, not_done or None, state_labels[state], buckets[bucket] if bucket else None, closed_on,
+               yes if recurrence else None]
+
+
+def _wan_float(value):
+    """万元 for display in the spreadsheet (empty cells stay empty: they cost nothing to write)."""
+    return round(float(value) / 10000, 4) if value else None
 
 
 # ---- import ----------------------------------------------------------------------------
