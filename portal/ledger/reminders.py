@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.core.notifications import Reminder
+from portal.core.notifications import Reminder, ReminderSent
 from portal.extensions import db
 from portal.ledger.models import OPEN_STATES, Problem
 from portal.ledger.operations import bureau_users, link_to, unit_users
@@ -20,7 +20,12 @@ def check(now):
     stmt = (sa.select(Problem).where(Problem.state.in_(OPEN_STATES), Problem.deadline <= today + timedelta(days=DAYS_BEFORE))
             .order_by(Problem.id))
     bureaus = None
+    # Keys already sent are skipped here, so a run costs one query however many problems are overdue.
+    sent = set(db.session.execute(sa.select(ReminderSent.key).where(ReminderSent.key.like("problem:%"))).scalars())
     for problem in db.session.execute(stmt).scalars().all():
+        stage = "overdue" if problem.deadline < today else "due"
+        if f"problem:{problem.id}:{stage}:{problem.deadline.isoformat()}" in sent:
+            continue
         if problem.deadline < today:
             if bureaus is None:
                 bureaus = bureau_users()

@@ -3,6 +3,7 @@ finance sign off, the problem is closed and the unit's rate updates — in a rea
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_evaluation, make_project
 
@@ -36,7 +37,7 @@ def test_problem_from_evaluation_to_closed(page, world, db):
     page.get_by_label("结余资金未及时上缴国库").check()
     page.get_by_label("整改时限").fill("2099-12-31")
     page.get_by_role("button", name="挂账所选问题").click()
-    assert page.get_by_text("已挂账 1 个问题").is_visible()
+    expect(page.get_by_text("已挂账 1 个问题")).to_be_visible()
     number = page.locator("table.ledger tbody a").first.inner_text()
     assert number.startswith("ZG-")
 
@@ -49,21 +50,20 @@ def test_problem_from_evaluation_to_closed(page, world, db):
                                                      "buffer": PDF}])
     page.locator("#s-evidence_date").fill("2026-01-15")
     page.get_by_role("button", name="申请销号").click()
-    assert page.get_by_text("已申请销号").is_visible()
-    assert page.get_by_role("link", name="缴款书.pdf").is_visible()
+    expect(page.get_by_text("已申请销号")).to_be_visible()
+    expect(page.get_by_role("link", name="缴款书.pdf")).to_be_visible()
     url = page.url
 
     _login(page, "t_audit")
     page.goto(url)
     page.get_by_role("button", name="确认销号").click()
-    assert page.get_by_text("已确认销号。").is_visible()
-    assert page.get_by_text("本局已确认销号").is_visible()
+    expect(page.get_by_text("已确认销号。")).to_be_visible()
+    expect(page.get_by_text("本局已确认销号")).to_be_visible()
 
     _login(page, "t_finance")
     page.goto(url)
     page.get_by_role("button", name="确认销号").click()
-    assert page.get_by_text("双方均已确认，问题已销号。").is_visible()
+    expect(page.get_by_text("双方均已确认，问题已销号。")).to_be_visible()
     page.goto("/portal/ledger/stats?by=unit")
-    row = page.locator("#rates tr", has_text=world.department.name)
-    assert "100.0%" in row.inner_text()
-    assert page.locator("#overall-count-rate").inner_text() == "100.0%"
+    expect(page.locator("#rates tr", has_text=world.department.name)).to_contain_text("100.0%")
+    expect(page.locator("#overall-count-rate")).to_have_text("100.0%")
