@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlencode
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -54,6 +55,17 @@ from portal.ledger.queries import (
 )
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
+
+# How each logged action reads in the problem's history (操作记录).
+ACTION_LABELS = {
+    "problem.list": _l("挂账"), "problem.start": _l("开始整改"), "problem.progress": _l("报送整改进展"),
+    "problem.submit": _l("申请销号"), "problem.signoff": _l("确认销号"), "problem.close": _l("销号"),
+    "problem.return": _l("退回整改"), "problem.long_term": _l("转为长期整改"), "problem.milestone": _l("添加阶段目标"),
+    "problem.milestone_done": _l("阶段目标完成"), "problem.extension_request": _l("申请延期"),
+    "problem.extension_approve": _l("同意延期"), "problem.extension_refuse": _l("不同意延期"),
+    "problem.assign": _l("指定整改责任人"), "problem.deadline": _l("设定整改时限"), "problem.remind": _l("催办"),
+    "reminder.sent": _l("系统提醒"),
+}
 
 
 def _error_to(form, error: DomainError, default: str) -> None:
@@ -308,6 +320,7 @@ def _detail(problem, **forms):
     status = 200 if not any(f.errors for f in forms.values()) else 422
     return render_template(
         "portal/ledger/detail.html", problem=problem, evidence=evidence, history=history(problem),
+        action_labels=ACTION_LABELS,
         can_rectify=can(current_user, "rectify", problem) and problem.is_open,
         can_verify=can(current_user, "verify", problem),
         can_manage=can(current_user, "manage", problem),

@@ -90,3 +90,5 @@ def test_problem_page_shows_full_history(db, world, client, login, frozen_today)
     page = client.get(f"/ledger/{problem.id}").get_data(as_text=True)
     for action in ("problem.list", "problem.progress", "problem.submit", "problem.signoff", "problem.close"):
         assert action in page, action
+    for label in ("挂账", "报送整改进展", "申请销号", "确认销号", "销号"):
+        assert f"</strong> {label}" in page, label
