@@ -13,6 +13,7 @@ MODULES = (
     "portal.core.views",
     "portal.performance",
     "portal.inquiries",
+    "portal.ledger",
 )
 
 

@@ -129,6 +129,11 @@ def init_portal(app) -> None:
     app.register_blueprint(api_bp)  # last: modules add API routes in their init_app
     init_common(app, "portal/error.html")
 
+    # The API blueprint is registered last, so that every module's init_app can add endpoints to it.
+    from portal.core.api import api_bp
+
+    app.register_blueprint(api_bp)
+
     @app.before_request
     def login_required_everywhere():
         """Everything in the portal needs a login, except signing in and token-authenticated API."""

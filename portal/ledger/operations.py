@@ -1,0 +1,481 @@
+"""Every write to the ledger. Operations validate, change state, log and notify; they never
+read `request` and never commit (the view commits once, right after)."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+
+from portal.accounts.models import Organisation, OrgKind, Role, User
+from portal.core import clock
+from portal.core.attachments import attachments_of, save_upload
+from portal.core.audit import record_change
+from portal.core.errors import DomainError, IllegalTransition, NotPermitted
+from portal.core.notifications import notify
+from portal.core.permissions import can
+from portal.core.states import StateMachine, Transition
+from portal.extensions import db
+from portal.ledger import policies as pol
+from portal.ledger.models import (
+    MONEY_FIELDS,
+    OPEN_STATES,
+    Bureau,
+    ExtensionRequest,
+    ExtensionState,
+    LedgerCounter,
+    Milestone,
+    Problem,
+    ProblemSource,
+    ProblemState,
+    ProgressUpdate,
+    RectificationType,
+    SavedFilter,
+    SignOff,
+)
+from portal.ledger.queries import find_recurrence
+
+S = ProblemState
+MAX_AMOUNT = Decimal("100000000000")  # 1,000 亿元: anything above is a typo, not a problem amount
+EVIDENCE_KINDS = {"pdf", "docx", "xlsx", "ole", "png", "jpeg", "text"}
+TRACKED = ["category", "description", "amount", "requirement", "completion_standard", "rect_type", "deadline",
+           "person_responsible", "measures", "accountability", "rules_improved", "not_done_reason", "state"]
+
+
+def both_signed(problem) -> bool:
+    return (problem.finance_signed_at is not None and problem.audit_signed_at is not None
+            and {s.bureau for s in problem.signoffs} == {Bureau.FINANCE, Bureau.AUDIT})
+
+
+# The state machine, as data. "close" is taken only by sign_off(), and even then only when both
+# bureaus have signed (the predicate below; the database CHECK refuses it too).
+MACHINE = StateMachine("problem", [
+    Transition("start", {S.LISTED}, S.IN_PROGRESS, who=lambda u, p: pol.is_unit_of(u, p), label="开始整改"),
+    Transition("long_term", {S.LISTED, S.IN_PROGRESS}, S.LONG_TERM, who=lambda u, p: pol.is_finance_officer(u),
+               label="转为长期整改", needs_comment=True),
+    Transition("submit", {S.LISTED, S.IN_PROGRESS, S.LONG_TERM}, S.SUBMITTED,
+               who=lambda u, p: pol.is_unit_of(u, p), label="申请销号"),
+    Transition("return", {S.SUBMITTED}, S.IN_PROGRESS, who=lambda u, p: pol.is_bureau_officer(u),
+               label="退回整改", needs_comment=True),
+    Transition("close", {S.SUBMITTED}, S.CLOSED,
+               who=lambda u, p: pol.is_bureau_officer(u) and both_signed(p), label="销号"),
+])
+
+
+# ---- helpers ---------------------------------------------------------------------------
+
+def parse_amount(value, field: str, label: str | None = None) -> Decimal:
+    """Yuan from a form or an Excel cell; refuses negative, absurd and non-numeric amounts."""
+    label = label or _("金额")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal(0)
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("%(label)s必须是数字（单位：元）。", label=label), field=field) from None
+    if not amount.is_finite():
+        raise DomainError(_("%(label)s必须是数字（单位：元）。", label=label), field=field)
+    if amount < 0:
+        raise DomainError(_("%(label)s不能为负数。", label=label), field=field)
+    if amount > MAX_AMOUNT:
+        raise DomainError(_("%(label)s超过1000亿元，请核对单位（应以元为单位）。", label=label), field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError(_("%(label)s最多保留两位小数。", label=label), field=field)
+    return amount
+
+
+def unit_users(problem) -> list[User]:
+    org_ids = {problem.unit_id, problem.department_id}
+    users = db.session.execute(sa.select(User).where(User.organisation_id.in_(org_ids))).scalars()
+    return [u for u in users if u.has_role(Role.UNIT_LIAISON)]
+
+
+def bureau_users() -> list[User]:
+    users = db.session.execute(sa.select(User).join(Organisation)
+                               .where(Organisation.kind.in_([OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU])))
+    return [u for u in users.scalars() if pol.is_bureau_officer(u)]
+
+
+def link_to(problem) -> str:
+    try:
+        return url_for("ledger.detail", problem_id=problem.id)
+    except RuntimeError:  # outside a request (CLI reminders)
+        return f"/ledger/{problem.id}"
+
+
+def _check_stale(problem, expected_state) -> None:
+    if expected_state is not None and str(expected_state) != str(problem.state):
+        from portal.core.errors import StaleRecord
+
+        raise StaleRecord(_("该问题已被他人处理，当前状态为“%(state)s”，请刷新后重试。", state=problem.state.label))
+
+
+def _lock(problem) -> None:
+    """Serialise writers on one problem (PostgreSQL row lock; SQLite writes are IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.refresh(problem, with_for_update=True)
+
+
+# ---- ledger numbers --------------------------------------------------------------------
+
+def next_number(year: int) -> tuple[int, str]:
+    """Take the next gapless ledger number of `year` (ZG-2026-0001) under a row lock."""
+    session = db.session
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(LedgerCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"]))
+    last = session.execute(sa.select(LedgerCounter.last).where(LedgerCounter.year == year)
+                           .with_for_update()).scalar_one()
+    seq = last + 1
+    session.execute(sa.update(LedgerCounter).where(LedgerCounter.year == year).values(last=seq))
+    return seq, f"ZG-{year}-{seq:04d}"
+
+
+# ---- listing ---------------------------------------------------------------------------
+
+def validate_fields(*, unit, category, description, amount, rect_type, deadline, listed_on) -> None:
+    if unit is None or unit.kind != OrgKind.BUDGET_UNIT:
+        raise DomainError(_("请选择责任单位（预算部门或单位）。"), field="unit_id")
+    if not (category or "").strip():
+        raise DomainError(_("请填写问题类别。"), field="category")
+    if len(category) > 60:
+        raise DomainError(_("问题类别不超过60字。"), field="category")
+    if not (description or "").strip():
+        raise DomainError(_("请填写问题描述。"), field="description")
+    if not isinstance(rect_type, RectificationType):
+        raise DomainError(_("请选择整改类型。"), field="rect_type")
+    if deadline is None:
+        raise DomainError(_("请填写整改时限。"), field="deadline")
+    if deadline < listed_on:
+        raise DomainError(_("整改时限（%(d)s）不能早于挂账日期（%(l)s）。", d=deadline.isoformat(),
+                            l=listed_on.isoformat()), field="deadline")
+
+
+def list_problem(*, actor, source: ProblemSource, unit: Organisation, category: str, description: str,
+                 amount=Decimal(0), rect_type: RectificationType = RectificationType.DEADLINE,
+                 deadline: date | None = None, year: int | None = None, project=None, source_ref: str = "",
+                 finding=None, policy_basis: str = "", requirement: str = "", completion_standard: str = "",
+                 person_responsible: str = "", listed_on: date | None = None, notify_unit: bool = True) -> Problem:
+    """挂账: a new problem with the next ledger number of its year."""
+    if not can(actor, "create", Problem):
+        raise NotPermitted(_("只有财政、审计工作人员可以挂账。"))
+    listed_on = listed_on or clock.today()
+    amount = parse_amount(amount, "amount", _("问题金额"))
+    validate_fields(unit=unit, category=category, description=description, amount=amount, rect_type=rect_type,
+                    deadline=deadline, listed_on=listed_on)
+    if finding is not None and db.session.scalar(
+            sa.select(Problem.number).where(Problem.evaluation_finding_id == finding.id)):
+        raise DomainError(_("该评价发现的问题已挂账，不能重复挂账。"), field="findings")
+    year = year or listed_on.year
+    seq, number = next_number(year)
+    problem = Problem(
+        number=number, year=year, seq=seq, source=source, source_ref=(source_ref or "")[:200], finding=finding,
+        project=project, unit=unit, department=unit.department, category=category.strip(),
+        description=description.strip(), amount=amount, policy_basis=policy_basis or "",
+        requirement=requirement or "", completion_standard=completion_standard or "", rect_type=rect_type,
+        listed_on=listed_on, deadline=deadline, person_responsible=(person_responsible or "")[:60],
+        state=S.LISTED, created_by_id=actor.id,
+        recurrence_of=find_recurrence(unit.id, year, category.strip(), description),
+    )
+    db.session.add(problem)
+    db.session.flush()
+    record_change(actor, "problem.list", problem, after={"number": number, "unit": unit.name,
+                                                         "source": str(source), "amount": str(amount)})
+    if notify_unit:
+        notify(unit_users(problem), _("新挂账问题 %(n)s：%(c)s", n=number, c=problem.category),
+               link=link_to(problem), body=problem.description[:200])
+    return problem
+
+
+def list_from_findings(evaluation, findings, *, actor, deadline: date, rect_type: RectificationType,
+                       requirement: str = "", person_responsible: str = "") -> list[Problem]:
+    """List several findings of one evaluation in one step (all or none)."""
+    if not findings:
+        raise DomainError(_("请至少选择一条问题。"), field="findings")
+    project = evaluation.project
+    problems = []
+    for finding in findings:
+        if finding.evaluation_id != evaluation.id:
+            raise DomainError(_("所选问题不属于该评价。"), field="findings")
+        problems.append(list_problem(
+            actor=actor, source=ProblemSource.EVALUATION, unit=project.unit, project=project, finding=finding,
+            category=finding.category or _("其他"), description=finding.description, amount=finding.amount or 0,
+            rect_type=rect_type, deadline=deadline, year=evaluation.year,
+            source_ref=_("%(mode)s：%(name)s", mode=evaluation.mode.label, name=project.name),
+            requirement=requirement or finding.suggestion or "", person_responsible=person_responsible,
+            notify_unit=False))
+    notify(unit_users(problems[0]), _("%(n)s 个评价发现问题已挂账", n=len(problems)),
+           link=url_for("ledger.index", unit=project.unit_id))
+    return problems
+
+
+# ---- the unit's side -------------------------------------------------------------------
+
+def _money(values: dict | None) -> dict[str, Decimal]:
+    from portal.ledger.models import MONEY_CATEGORIES
+
+    labels = {f"rect_{k}": zh for k, zh, _en in MONEY_CATEGORIES}
+    values = values or {}
+    return {f: parse_amount(values.get(f), f, _(labels[f])) for f in MONEY_FIELDS}
+
+
+def record_progress(problem, *, actor, text: str, money: dict | None = None, files=(), evidence_date=None,
+                    measures: str | None = None, not_done_reason: str | None = None, expected_state=None,
+                    is_submission: bool = False, accountability: str | None = None,
+                    rules_improved: str | None = None) -> ProgressUpdate:
+    """整改进展: text, evidence files with their own date, money rectified by category."""
+    _check_stale(problem, expected_state)
+    if not can(actor, "rectify", problem):
+        raise NotPermitted(_("只有责任单位可以报送整改进展。"))
+    if problem.state not in OPEN_STATES:
+        raise IllegalTransition(_("当前状态（%(s)s）不能报送整改进展。", s=problem.state.label))
+    if not (text or "").strip():
+        raise DomainError(_("请填写整改进展情况。"), field="text")
+    amounts = _money(money)
+    if evidence_date is not None and evidence_date > clock.today():
+        raise DomainError(_("佐证材料日期不能晚于今天。"), field="evidence_date")
+    files = [f for f in files if f is not None and getattr(f, "filename", "")]
+    if files and evidence_date is None:
+        raise DomainError(_("请填写佐证材料的形成日期。"), field="evidence_date")
+    new_total = problem.rectified_total + sum(amounts.values(), Decimal(0))
+    if new_total > MAX_AMOUNT:
+        raise DomainError(_("累计整改金额超过1000亿元，请核对单位（应以元为单位）。"), field="rect_recovered")
+    before = {"rectified": str(problem.rectified_total), "state": str(problem.state)}
+    if problem.state == S.LISTED:
+        MACHINE.apply(problem, "start", actor=actor, comment=_("报送首次整改进展"))
+    update = ProgressUpdate(problem=problem, author_id=actor.id, text=text.strip(), evidence_date=evidence_date,
+                            is_submission=is_submission, **amounts)
+    db.session.add(update)
+    db.session.flush()
+    for f in files:  # checked by content; a disguised file raises DomainError and nothing is kept
+        save_upload(f, actor=actor, record=update, purpose="evidence", allowed=EVIDENCE_KINDS,
+                    document_date=evidence_date)
+    for name, value in amounts.items():
+        setattr(problem, name, (getattr(problem, name) or Decimal(0)) + value)
+    for name, value in (("measures", measures), ("not_done_reason", not_done_reason),
+                        ("accountability", accountability), ("rules_improved", rules_improved)):
+        if value is not None and value.strip():
+            setattr(problem, name, value.strip())
+    record_change(actor, "problem.progress", problem, before=before,
+                  after={"rectified": str(problem.rectified_total), "files": len(files)}, comment=text.strip()[:500])
+    return update
+
+
+def has_evidence(problem) -> bool:
+    return any(attachments_of(u, "evidence") for u in problem.updates)
+
+
+def submit(problem, *, actor, text: str, money=None, files=(), evidence_date=None, measures=None,
+           expected_state=None, accountability=None, rules_improved=None) -> ProgressUpdate:
+    """申请销号 with evidence: the submission is itself a progress update."""
+    _check_stale(problem, expected_state)
+    if not MACHINE.allowed(problem, "submit", actor):
+        MACHINE.apply(problem, "submit", actor=actor)  # raises the precise reason
+    update = record_progress(problem, actor=actor, text=text, money=money, files=files, evidence_date=evidence_date,
+                             measures=measures, is_submission=True, accountability=accountability,
+                             rules_improved=rules_improved)
+    if not has_evidence(problem):
+        raise DomainError(_("申请销号须上传整改佐证材料。"), field="files")
+    MACHINE.apply(problem, "submit", actor=actor, comment=text.strip()[:500])
+    problem.submitted_at = clock.now()
+    notify(bureau_users(), _("%(n)s 申请销号", n=problem.number), link=link_to(problem), body=problem.description[:200])
+    return update
+
+
+def request_extension(problem, *, actor, new_deadline: date | None, reason: str) -> ExtensionRequest:
+    if not can(actor, "rectify", problem):
+        raise NotPermitted(_("只有责任单位可以申请延期。"))
+    if problem.state not in OPEN_STATES:
+        raise IllegalTransition(_("当前状态（%(s)s）不能申请延期。", s=problem.state.label))
+    if problem.pending_extension is not None:
+        raise DomainError(_("已有待审批的延期申请。"), field="new_deadline")
+    if new_deadline is None or new_deadline <= problem.deadline:
+        raise DomainError(_("延期后的时限须晚于现有时限（%(d)s）。", d=problem.deadline.isoformat()),
+                          field="new_deadline")
+    if not (reason or "").strip():
+        raise DomainError(_("请填写延期理由。"), field="reason")
+    ext = ExtensionRequest(problem=problem, requested_by_id=actor.id, old_deadline=problem.deadline,
+                           new_deadline=new_deadline, reason=reason.strip())
+    db.session.add(ext)
+    record_change(actor, "problem.extension_request", problem, after={"new_deadline": new_deadline.isoformat()},
+                  comment=reason.strip())
+    notify([u for u in bureau_users() if pol.is_finance_officer(u)],
+           _("%(n)s 申请延期至 %(d)s", n=problem.number, d=new_deadline.isoformat()), link=link_to(problem))
+    return ext
+
+
+def decide_extension(ext: ExtensionRequest, *, actor, approve: bool, comment: str = "") -> None:
+    problem = ext.problem
+    if not can(actor, "decide_extension", problem):
+        raise NotPermitted(_("只有财政局可以审批延期申请。"))
+    if ext.state != ExtensionState.PENDING:
+        raise IllegalTransition(_("该延期申请已处理。"))
+    if not approve and not (comment or "").strip():
+        raise DomainError(_("不同意延期须说明理由。"), field="comment")
+    ext.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
+    ext.decided_by_id, ext.decided_at, ext.decision_comment = actor.id, clock.now(), (comment or "").strip()
+    before = {"deadline": problem.deadline.isoformat()}
+    if approve:
+        problem.deadline = ext.new_deadline
+    record_change(actor, "problem.extension_" + ("approve" if approve else "refuse"), problem, before=before,
+                  after={"deadline": problem.deadline.isoformat()}, comment=comment)
+    notify(unit_users(problem), _("%(n)s 延期申请%(r)s", n=problem.number, r=ext.state.label), link=link_to(problem))
+
+
+# ---- the bureaus' side -----------------------------------------------------------------
+
+def bureau_of(user) -> Bureau | None:
+    if pol.is_finance_officer(user):
+        return Bureau.FINANCE
+    if pol.is_audit_liaison(user):
+        return Bureau.AUDIT
+    return None
+
+
+def sign_off(problem, *, actor, comment: str = "", expected_state=None) -> SignOff:
+    """销号确认 by the actor's bureau; the second bureau's sign-off closes the problem — the only
+    way a problem is ever closed, checked inside this one transaction."""
+    _lock(problem)
+    _check_stale(problem, expected_state)
+    bureau = bureau_of(actor)
+    if bureau is None or not can(actor, "verify", problem):
+        raise NotPermitted(_("只有财政、审计工作人员可以确认销号。"))
+    if problem.state != S.SUBMITTED:
+        raise IllegalTransition(_("只有“申请销号”的问题才能确认销号（当前：%(s)s）。", s=problem.state.label))
+    if problem.signoff_of(bureau) is not None:
+        raise DomainError(_("%(b)s已确认过销号。", b=bureau.label))
+    row = SignOff(problem=problem, bureau=bureau, user_id=actor.id, comment=(comment or "").strip())
+    db.session.add(row)
+    setattr(problem, f"{bureau.value}_signed_at", clock.now())
+    db.session.flush()
+    record_change(actor, "problem.signoff", problem, after={"bureau": str(bureau)}, comment=comment)
+    if both_signed(problem):
+        problem.closed_on = clock.today()
+        MACHINE.apply(problem, "close", actor=actor, comment=_("财政、审计双方均已确认"))
+        notify(unit_users(problem) + bureau_users(), _("%(n)s 已销号", n=problem.number), link=link_to(problem))
+    return row
+
+
+def return_problem(problem, *, actor, reason: str, expected_state=None) -> None:
+    """退回: either bureau sends a submitted problem back; earlier sign-offs no longer count."""
+    _lock(problem)
+    _check_stale(problem, expected_state)
+    MACHINE.apply(problem, "return", actor=actor, comment=(reason or "").strip())
+    for row in list(problem.signoffs):
+        problem.signoffs.remove(row)
+    problem.finance_signed_at = problem.audit_signed_at = None
+    problem.submitted_at = None
+    notify(unit_users(problem), _("%(n)s 被退回整改", n=problem.number), link=link_to(problem), body=reason)
+
+
+def mark_long_term(problem, *, actor, reason: str, milestones=(), expected_state=None) -> None:
+    _check_stale(problem, expected_state)
+    MACHINE.apply(problem, "long_term", actor=actor, comment=(reason or "").strip())
+    problem.rect_type = RectificationType.LONG_TERM
+    for title, due in milestones:
+        add_milestone(problem, actor=actor, title=title, due_date=due)
+
+
+def add_milestone(problem, *, actor, title: str, due_date: date | None) -> Milestone:
+    if not can(actor, "manage", problem):
+        raise NotPermitted(_("只有财政、审计工作人员可以设置阶段目标。"))
+    if problem.state == S.CLOSED:
+        raise IllegalTransition(_("已销号的问题不能再设置阶段目标。"))
+    if not (title or "").strip():
+        raise DomainError(_("请填写阶段目标。"), field="title")
+    if due_date is None or due_date < problem.listed_on:
+        raise DomainError(_("阶段目标的日期不能早于挂账日期。"), field="due_date")
+    milestone = Milestone(problem=problem, title=title.strip()[:200], due_date=due_date)
+    db.session.add(milestone)
+    record_change(actor, "problem.milestone", problem, after={"title": milestone.title,
+                                                              "due_date": due_date.isoformat()})
+    return milestone
+
+
+def complete_milestone(milestone: Milestone, *, actor) -> None:
+    problem = milestone.problem
+    if not (can(actor, "rectify", problem) or can(actor, "manage", problem)):
+        raise NotPermitted(_("您无权更新该阶段目标。"))
+    if milestone.done_on is None:
+        milestone.done_on = clock.today()
+        record_change(actor, "problem.milestone_done", problem, after={"title": milestone.title})
+
+
+# ---- bulk actions ----------------------------------------------------------------------
+
+def _check_bulk(problems, actor):
+    if not problems:
+        raise DomainError(_("请先勾选问题。"), field="ids")
+    for p in problems:
+        if not can(actor, "manage", p):
+            raise NotPermitted(_("您无权批量处理问题。"))
+
+
+def bulk_assign(problems, *, actor, person: str) -> int:
+    _check_bulk(problems, actor)
+    person = (person or "").strip()
+    if not person or len(person) > 60:
+        raise DomainError(_("请填写整改责任人（不超过60字）。"), field="person")
+    for p in problems:
+        before = {"person_responsible": p.person_responsible}
+        p.person_responsible = person
+        record_change(actor, "problem.assign", p, before=before, after={"person_responsible": person})
+    return len(problems)
+
+
+def bulk_deadline(problems, *, actor, deadline: date | None) -> int:
+    _check_bulk(problems, actor)
+    if deadline is None:
+        raise DomainError(_("请填写整改时限。"), field="deadline")
+    for p in problems:  # validate all first: nothing changes unless every row is valid
+        if p.state == S.CLOSED:
+            raise DomainError(_("%(n)s 已销号，不能修改时限。", n=p.number), field="deadline")
+        if deadline < p.listed_on:
+            raise DomainError(_("%(n)s：整改时限不能早于挂账日期（%(d)s）。", n=p.number, d=p.listed_on.isoformat()),
+                              field="deadline")
+    for p in problems:
+        before = {"deadline": p.deadline.isoformat()}
+        p.deadline = deadline
+        record_change(actor, "problem.deadline", p, before=before, after={"deadline": deadline.isoformat()})
+    return len(problems)
+
+
+def bulk_remind(problems, *, actor) -> int:
+    _check_bulk(problems, actor)
+    sent = 0
+    for p in problems:
+        if p.state == S.CLOSED:
+            continue
+        notify(unit_users(p), _("催办：%(n)s 请抓紧整改（时限 %(d)s）", n=p.number, d=p.deadline.isoformat()),
+               link=link_to(p), kind="reminder")
+        record_change(actor, "problem.remind", p, comment=_("手动催办"))
+        sent += 1
+    return sent
+
+
+# ---- saved filters ---------------------------------------------------------------------
+
+def save_filter(user, *, name: str, query: str) -> SavedFilter:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise DomainError(_("请填写筛选名称（不超过60字）。"), field="name")
+    query = (query or "").lstrip("?")[:1000]
+    row = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == user.id,
+                                                          SavedFilter.name == name)).scalar_one_or_none()
+    if row is None:
+        row = SavedFilter(user_id=user.id, name=name, query=query)
+        db.session.add(row)
+    else:
+        row.query = query
+    return row
+
+
+def delete_filter(user, saved: SavedFilter) -> None:
+    if saved.user_id != user.id:
+        raise NotPermitted(_("只能删除自己保存的筛选。"))
+    db.session.delete(saved)

@@ -1,0 +1,137 @@
+"""Bad input gets a clear message and loses nothing that was typed."""
+import io
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal.core import clock
+from portal.core.notifications import run_reminders
+from portal.core.registry import PUBLIC_PROVIDERS
+from portal.ledger import operations as ops
+from portal.ledger.models import ExtensionState, Problem, ProblemState, ProgressUpdate
+from tests.factories import make_project
+from tests.ledger.conftest import make_problem
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
+FORM = {"source": "audit", "category": "资金管理", "description": "我认真写的问题描述", "rect_type": "deadline",
+        "deadline": "2026-08-01", "amount": "100"}
+
+
+def test_bad_amounts_and_deadlines_on_the_listing_form(db, world, client, login, frozen_today):
+    login(world.audit)
+    for amount, message in [("-5", "不能为负数"), ("1e20", "1000亿元"), ("abc", "必须是数字"), ("1.234", "两位小数"),
+                            ("NaN", "必须是数字")]:
+        response = client.post("/ledger/new", data={**FORM, "unit_id": world.department.id, "amount": amount})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200 and message in page, amount
+        assert "我认真写的问题描述" in page
+    page = client.post("/ledger/new", data={**FORM, "unit_id": world.department.id, "deadline": "2026-05-01"}
+                       ).get_data(as_text=True)
+    assert "不能早于挂账日期" in page and "我认真写的问题描述" in page
+    page = client.post("/ledger/new", data={**FORM, "unit_id": world.agency_org.id}).get_data(as_text=True)
+    assert "has-error" in page and "我认真写的问题描述" in page
+    assert db.session.scalar(sa.select(sa.func.count(Problem.id))) == 0
+
+
+def test_disguised_evidence_and_bad_money_keep_the_report(db, world, client, login, frozen_today):
+    problem = make_problem(world)
+    login(world.unit)
+    response = client.post(f"/ledger/{problem.id}/progress", data={
+        "state": "listed", "text": "我写的整改进展", "evidence_date": "2026-05-30",
+        "files": (io.BytesIO(EXE), "佐证.pdf")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "不受支持" in page and "我写的整改进展" in page
+    page = client.post(f"/ledger/{problem.id}/progress", data={
+        "state": "listed", "text": "我写的整改进展", "rect_recovered": "-100"}).get_data(as_text=True)
+    assert "追缴资金不能为负数" in page and "我写的整改进展" in page
+    page = client.post(f"/ledger/{problem.id}/progress", data={
+        "state": "listed", "text": "我写的整改进展", "evidence_date": "2026-12-01"}).get_data(as_text=True)
+    assert "不能晚于今天" in page
+    page = client.post(f"/ledger/{problem.id}/submit", data={"s-state": "listed", "s-text": "申请销号"}
+                       ).get_data(as_text=True)
+    assert "须上传整改佐证材料" in page
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(ProgressUpdate.id))) == 0
+    assert db.session.get(Problem, problem.id).state == ProblemState.LISTED
+
+
+def test_stale_forms_are_refused_clearly(db, world, client, login, frozen_today):
+    problem = make_problem(world, state=ProblemState.SUBMITTED)
+    login(world.audit)
+    client.post(f"/ledger/{problem.id}/verify", data={"state": "submitted", "decision": "return", "comment": "补材料"})
+    client.post("/logout")
+    login(world.finance)  # finance's page still showed 申请销号
+    page = client.post(f"/ledger/{problem.id}/verify", data={"state": "submitted", "decision": "signoff",
+                                                             "comment": "我的意见"}).get_data(as_text=True)
+    assert "已被他人处理" in page and "我的意见" in page
+    db.session.expire_all()
+    assert db.session.get(Problem, problem.id).state == ProblemState.IN_PROGRESS
+
+
+def test_extension_request_and_decision(db, world, client, login, frozen_today):
+    problem = make_problem(world)
+    login(world.unit)
+    page = client.post(f"/ledger/{problem.id}/extension", data={"new_deadline": "2026-06-15", "reason": "资金未到位"}
+                       ).get_data(as_text=True)
+    assert "须晚于现有时限" in page and "资金未到位" in page
+    assert client.post(f"/ledger/{problem.id}/extension", data={"new_deadline": "2026-12-31", "reason": "资金未到位"}
+                       ).status_code == 302
+    ext = problem.extensions[0]
+    assert client.post(f"/ledger/extensions/{ext.id}/approve").status_code == 403  # the unit cannot decide
+    client.post("/logout")
+    login(world.audit)
+    assert client.post(f"/ledger/extensions/{ext.id}/approve").status_code == 403  # nor audit
+    client.post("/logout")
+    login(world.finance)
+    page = client.post(f"/ledger/extensions/{ext.id}/refuse", data={"comment": ""}).get_data(as_text=True)
+    assert "须说明理由" in page
+    assert client.post(f"/ledger/extensions/{ext.id}/approve", data={"comment": "同意"}).status_code == 302
+    db.session.expire_all()
+    problem = db.session.get(Problem, problem.id)
+    assert problem.deadline == date(2026, 12, 31) and problem.extensions[0].state == ExtensionState.APPROVED
+
+
+def test_reminders_once_per_stage(db, world):
+    problem = make_problem(world, listed_on=date(2026, 5, 1), deadline=date(2026, 6, 5))
+    with clock.frozen(date(2026, 6, 1)):
+        assert run_reminders()["ledger"] == 1
+        assert run_reminders()["ledger"] == 0
+    with clock.frozen(date(2026, 6, 6)):
+        assert run_reminders()["ledger"] == 1
+        assert run_reminders()["ledger"] == 0
+    from portal.core.notifications import Notification
+
+    recipients = set(db.session.scalars(sa.select(Notification.user_id).where(Notification.title.contains("逾期"))))
+    assert {world.unit.id, world.finance.id, world.audit.id} <= recipients
+    assert world.other_unit.id not in recipients
+    ext = ops.request_extension(problem, actor=world.unit, new_deadline=date(2026, 6, 30), reason="等待批复")
+    ops.decide_extension(ext, actor=world.finance, approve=True)
+    db.session.commit()
+    with clock.frozen(date(2026, 6, 25)):
+        assert run_reminders()["ledger"] == 1  # a new deadline is a new stage
+
+
+def test_public_provider_gives_only_public_fields(db, world, frozen_today):
+    project = make_project(world.department)
+    problem = make_problem(world, project=project, state=ProblemState.CLOSED, rectified="100000")
+    problem.person_responsible = "张三"
+    problem.not_done_reason = "内部说明"
+    db.session.commit()
+    rows = PUBLIC_PROVIDERS["problems"](project)
+    assert len(rows) == 1
+    assert set(rows[0]) == {"number", "category", "description", "amount", "rect_type", "state", "measures",
+                            "amount_rectified", "deadline", "closed_on"}
+    assert rows[0]["state"] == "已销号" and "张三" not in str(rows[0]) and "内部说明" not in str(rows[0])
+
+
+def test_demo_seed_tells_a_story(db):
+    from portal.demo import seed
+
+    ctx = seed()
+    problems = ctx["problems"]
+    assert 140 <= len(problems) <= 160
+    states = {p.state for p in problems}
+    assert states == set(ProblemState)
+    assert any(p.bucket == "overdue" for p in problems)
+    assert any(p.milestones for p in problems)
+    assert sum(p.amount for p in problems) > 0

@@ -1,0 +1,94 @@
+"""Buckets with a frozen clock, filters, sorting, bulk actions, saved filters, the problem page."""
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from portal.core import clock
+from portal.ledger.models import Problem, ProblemState
+from portal.ledger.queries import LedgerFilters, bucket_of, ledger_statement
+from tests.ledger.conftest import make_problem
+
+D = date(2026, 6, 1)
+
+
+def test_buckets_are_derived_from_the_frozen_clock(db, world):
+    listed = date(2026, 1, 5)
+    deadlines = {"overdue": D - timedelta(days=1), "d10_today": D, "d10_edge": D + timedelta(days=10),
+                 "d20_low": D + timedelta(days=11), "d20_edge": D + timedelta(days=20),
+                 "later": D + timedelta(days=21)}
+    problems = {k: make_problem(world, listed_on=listed, deadline=v) for k, v in deadlines.items()}
+    closed = make_problem(world, listed_on=listed, deadline=D - timedelta(days=30), state=ProblemState.CLOSED)
+    submitted = make_problem(world, listed_on=listed, deadline=D - timedelta(days=30), state=ProblemState.SUBMITTED)
+    with clock.frozen(D):
+        got = {k: p.bucket for k, p in problems.items()}
+        assert got == {"overdue": "overdue", "d10_today": "d10", "d10_edge": "d10", "d20_low": "d20",
+                       "d20_edge": "d20", "later": "later"}
+        assert closed.bucket is None and submitted.bucket is None
+        for bucket in ("overdue", "d10", "d20", "later"):
+            stmt = ledger_statement(world.finance, LedgerFilters.from_args({"bucket": bucket}))
+            found = {p.id for p in db.session.execute(stmt).unique().scalars()}
+            assert found == {p.id for p in problems.values() if p.bucket == bucket}, bucket
+    # a day later the edge moves: nothing stored goes stale
+    with clock.frozen(D + timedelta(days=1)):
+        assert bucket_of(problems["d10_today"]) == "overdue"
+        assert bucket_of(problems["d20_low"]) == "d10"
+
+
+def test_filters_sort_and_page_over_http(db, world, client, login, frozen_today):
+    make_problem(world, category="资金管理", amount="500")
+    make_problem(world, unit=world.other_department, category="政府采购", amount="900", year=2025)
+    make_problem(world, unit=world.subunit, category="资金管理", amount="100")
+    login(world.finance)
+    page = client.get("/ledger/?category=资金管理").get_data(as_text=True)
+    assert "ZG-2026-0001" in page and "ZG-2025-0001" not in page
+    page = client.get(f"/ledger/?department={world.department.id}&sort=-amount").get_data(as_text=True)
+    assert page.index("ZG-2026-0001") < page.index("ZG-2026-0002")
+    assert "ZG-2025-0001" not in page
+    page = client.get("/ledger/?year=2025").get_data(as_text=True)
+    assert "ZG-2025-0001" in page and "ZG-2026-0001" not in page
+    assert client.get("/ledger/?year=abc&unit=-1&sort=drop table&page=x&state=nope").status_code == 200
+
+
+def test_bulk_assign_deadline_and_remind(db, world, client, login, frozen_today):
+    a, b = make_problem(world), make_problem(world, unit=world.other_department)
+    login(world.finance)
+    client.post("/ledger/bulk", data={"action": "assign", "ids": [a.id, b.id], "person": "李科长"})
+    db.session.expire_all()
+    assert {p.person_responsible for p in db.session.scalars(sa.select(Problem))} == {"李科长"}
+    # a deadline before a listing date refuses the whole batch
+    response = client.post("/ledger/bulk", data={"action": "deadline", "ids": [a.id, b.id], "deadline": "2020-01-01"},
+                           follow_redirects=True)
+    assert "不能早于挂账日期" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Problem, a.id).deadline == a.listed_on + timedelta(days=60)
+    client.post("/ledger/bulk", data={"action": "deadline", "ids": [a.id, b.id], "deadline": "2026-09-30"})
+    db.session.expire_all()
+    assert db.session.get(Problem, b.id).deadline == date(2026, 9, 30)
+    from portal.core.notifications import Notification
+
+    client.post("/ledger/bulk", data={"action": "remind", "ids": [a.id]})
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id == world.unit.id, Notification.kind == "reminder")) == 1
+    client.post("/logout")
+    login(world.unit)
+    assert client.post("/ledger/bulk", data={"action": "remind", "ids": [a.id]}).status_code == 403
+
+
+def test_saved_filters_are_per_user(db, world, client, login):
+    login(world.finance)
+    client.post("/ledger/filters", data={"name": "逾期的", "query": "bucket=overdue&year=2026"})
+    page = client.get("/ledger/").get_data(as_text=True)
+    assert "逾期的" in page and "bucket=overdue&amp;year=2026" in page
+    client.post("/logout")
+    login(world.audit)
+    assert "逾期的" not in client.get("/ledger/").get_data(as_text=True)
+
+
+def test_problem_page_shows_full_history(db, world, client, login, frozen_today):
+    problem = make_problem(world, state=ProblemState.CLOSED)
+    login(world.conference)
+    page = client.get(f"/ledger/{problem.id}").get_data(as_text=True)
+    for action in ("problem.list", "problem.progress", "problem.submit", "problem.signoff", "problem.close"):
+        assert action in page, action
+    for label in ("挂账", "报送整改进展", "申请销号", "确认销号", "销号"):
+        assert f"</strong> {label}" in page, label
