@@ -48,7 +48,7 @@ class OpenRoundForm(FlaskForm):
     reviewer_ids = MultiCheckboxField(_l("评审人员"), coerce=int, choices=[])
     lead_id = SelectField(_l("牵头人"), coerce=int, choices=[])
     deadline = DateField(_l("评审截止日期"), validators=[DataRequired(_l("请填写评审截止日期。"))])
-    rubric_id = SelectField(_l("评分表"), coerce=int, choices=[])
+    rubric_id = SelectField(_l("评分表"), coerce=int, choices=[], validate_choice=False)
     expected_state = HiddenField()
 
 

@@ -246,6 +246,8 @@ def upload(report_id):
         db.session.rollback()
         record = db.session.get(Report, report_id)
         form.file.errors = [error.message]
+        if record.state not in (ReportState.AWAITING, ReportState.REVISING):
+            flash(error.message, "error")  # the upload form is no longer shown
         return _report_page(record, upload_form=form, status=409 if "刷新" in error.message else 400)
     db.session.commit()
     flash(_("已提交 %(v)s。", v=version.label), "success")
