@@ -384,7 +384,7 @@ def open_round(report: Report, *, actor, reviewer_ids: list[int], lead_id: int, 
         raise DomainError(_("评审截止日期不能早于今天。"), field="deadline")
     if len(report.rounds) >= max_rounds():
         raise DomainError(_("评审轮次已达上限（%(n)s 轮）。", n=max_rounds()))
-    reviewers = db.session.scalars(sa.select(User).where(User.id.in_(set(reviewer_ids)))).all()
+    reviewers = db.session.scalars(sa.select(User).where(User.id.in_(set(reviewer_ids))).order_by(User.id)).all()
     if any(side_of(u) is None or not u.is_active for u in reviewers):
         raise DomainError(_("评审人员只能是财政、审计人员或评审专家。"), field="reviewer_ids")
     _check_sides(reviewers)

@@ -35,7 +35,8 @@ def test_conflict_declaration_removes_reviewer_and_blocks_until_replaced(setup):
     w = setup.world
     setup.upload()
     rnd = setup.open_round(reviewers=[w.finance, w.audit])
-    fin, aud = rnd.assignments
+    mine = {a.reviewer_id: a for a in rnd.assignments}
+    fin, aud = mine[w.finance.id], mine[w.audit.id]
     ops.declare(aud, actor=w.audit, conflict="agency", note="曾在该机构任职")
     assert aud.state == AssignmentState.CONFLICTED and aud.conflict_kind.value == "agency"
     with pytest.raises(DomainError, match="回避"):
@@ -59,7 +60,8 @@ def test_rubric_arithmetic(setup):
     rnd = setup.open_round(reviewers=[w.finance, w.audit])
     weights = [c.weight for c in rnd.rubric.criteria]
     assert sum(weights) == 100 and [c.name for c in rnd.rubric.criteria][0] == "评价依据与程序"
-    fin, aud = rnd.assignments
+    mine = {a.reviewer_id: a for a in rnd.assignments}
+    fin, aud = mine[w.finance.id], mine[w.audit.id]
     for a, values in ((fin, [15, 18, 16, 17, 12, 9]), (aud, [11, 14, 20, 13.5, 10, 8])):
         ops.declare(a, actor=a.reviewer, conflict=None)
         scores = {c.id: (str(v), "理由") for c, v in zip(rnd.rubric.criteria, values, strict=True)}
@@ -75,7 +77,7 @@ def test_scores_out_of_range_or_without_justification_are_refused_and_nothing_lo
     w = setup.world
     setup.upload()
     rnd = setup.open_round()
-    a = rnd.assignments[0]
+    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     first = rnd.rubric.criteria[0]
     ops.save_review(a, actor=w.finance, scores={first.id: ("10", "草稿理由")}, summary="草稿")
@@ -99,7 +101,7 @@ def test_every_edit_keeps_the_earlier_version(setup):
     w = setup.world
     setup.upload()
     rnd = setup.open_round()
-    a = rnd.assignments[0]
+    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     c = rnd.rubric.criteria[0]
     ops.save_review(a, actor=w.finance, scores={c.id: ("10", "第一稿")}, comments=[("第二章", "样本不足")])
@@ -116,7 +118,7 @@ def test_comment_needs_location_and_text(setup):
     w = setup.world
     setup.upload()
     rnd = setup.open_round()
-    a = rnd.assignments[0]
+    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     with pytest.raises(DomainError, match="章节或页码"):
         ops.save_review(a, actor=w.finance, scores={}, comments=[("", "没有位置的批注")])
@@ -226,7 +228,7 @@ def test_late_reviewers_are_reminded_once(setup):
     setup.upload()
     rnd = setup.open_round(reviewers=[w.finance, w.audit])
     setup.review_all_first = None
-    a = rnd.assignments[0]
+    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     ops.save_review(a, actor=w.finance, scores=full_scores(rnd), submit=True)
     db.session.commit()
