@@ -4,7 +4,11 @@ from portal.reviews import operations as ops
 from portal.reviews.models import AgencyDraw, Report, ReportState
 
 
-def test_demo_reports_in_every_stage(app, db):
+def test_demo_reports_in_every_stage(app, db, monkeypatch):
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr("portal.accounts.models.generate_password_hash",  # scrypt is slow; not under test here
+                        lambda password, method=None: generate_password_hash(password, "pbkdf2:sha256:1"))
     seed()
     reports = db.session.query(Report).all()
     assert {r.state for r in reports} == set(ReportState)
