@@ -10,7 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.core import clock
-from portal.core.api import ApiToken, api_bp, create_token, revoke_token
+from portal.core.api import ApiToken, create_token, revoke_token
 from portal.core.attachments import Attachment, linked_records
 from portal.core.audit import AuditEntry
 from portal.core.notifications import Notification
@@ -23,8 +23,7 @@ bp = Blueprint("core", __name__)
 
 
 def init_app(app):
-    app.register_blueprint(bp)
-    app.register_blueprint(api_bp)
+    app.register_blueprint(bp)  # api_bp: registered in web.init_portal, after modules add routes
     register_nav(_l("工作台"), "core.dashboard", order=0)
     register_nav(_l("操作日志"), "core.audit_log", order=950, roles={"admin"})
 

@@ -123,8 +123,11 @@ def init_common(app, error_template: str) -> None:
 def init_portal(app) -> None:
     from flask_login import current_user
 
+    from portal.core.api import api_bp
     from portal.core.registry import NAV
 
+    # Registered last: modules add their API routes to api_bp in their init_app.
+    app.register_blueprint(api_bp)
     init_common(app, "portal/error.html")
 
     @app.before_request
