@@ -156,3 +156,27 @@ def test_add_resolution_bad_input_keeps_text(db, world, client, login):
         ops.add_action(meeting, actor=world.observer, text="x", owner_org=world.finance_bureau)
     with pytest.raises(DomainError, match="内容"):
         ops.add_action(meeting, actor=world.conference, text=" ", owner_org=world.finance_bureau)
+
+
+def test_transition_errors_over_http_are_clear_and_change_nothing(db, world, client, login):
+    action = make_action(world)
+    db.session.commit()
+    login(world.conference)
+    response = client.post(f"/conference/actions/{action.id}/transition",
+                           data={"action": "drop", "state": "open", "comment": ""})
+    assert response.status_code == 422 and "需要填写理由" in response.get_data(as_text=True)
+    response = client.post(f"/conference/actions/{action.id}/transition",
+                           data={"action": "complete", "state": "in_progress", "comment": "已完成"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "已被他人处理" in page and "已完成" in page
+    response = client.post(f"/conference/actions/{action.id}/transition", data={"action": "fly", "state": "open"})
+    assert response.status_code == 422
+    db.session.refresh(action)
+    assert action.state == ActionState.OPEN
+    response = client.post(f"/conference/actions/{action.id}/transition",
+                           data={"action": "drop", "state": "open", "comment": "并入专项整治"})
+    assert response.status_code == 302
+    db.session.refresh(action)
+    assert action.state == ActionState.DROPPED and action.notes[-1].text == "并入专项整治"
+    page = client.get(f"/conference/actions/{action.id}").get_data(as_text=True)
+    assert "并入专项整治" in page and "重新打开" in page
