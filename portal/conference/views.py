@@ -35,6 +35,7 @@ from portal.core import clock
 from portal.core.attachments import attachments_of
 from portal.core.audit import history
 from portal.core.errors import DomainError
+from portal.core.htmx import is_htmx
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
 from portal.core.registry import OVERVIEW_SECTIONS, RECORD_TYPES
@@ -315,9 +316,20 @@ def add_note(action_id):
             _form_error(form, error, "text")
         else:
             db.session.commit()
+            if is_htmx():  # only the notes section changes (and the state badge, out of band)
+                return _notes_partial(action, NoteForm(formdata=None), oob_state=True)
             flash(_("已记录进展。"), "success")
             return redirect(url_for("conference.action_detail", action_id=action_id) + "#notes")
+    if is_htmx():  # htmx swaps 200 responses only: the form comes back with its message and text
+        return _notes_partial(action, form)
     return _action_page(action, note_form=form, status=422)
+
+
+def _notes_partial(action: Action, note_form: NoteForm, oob_state: bool = False):
+    return render_template("portal/conference/_notes.html", action=action, note_form=note_form,
+                           oob_state=oob_state, today=clock.today(),
+                           transitions=ops.ACTION_MACHINE.available(action, current_user), transition_error="",
+                           can_progress=action.state in (ActionState.OPEN, ActionState.IN_PROGRESS))
 
 
 @bp.post("/actions/<int:action_id>/links")

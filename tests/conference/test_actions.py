@@ -180,3 +180,19 @@ def test_transition_errors_over_http_are_clear_and_change_nothing(db, world, cli
     assert action.state == ActionState.DROPPED and action.notes[-1].text == "并入专项整治"
     page = client.get(f"/conference/actions/{action.id}").get_data(as_text=True)
     assert "并入专项整治" in page and "重新打开" in page
+
+
+def test_progress_note_in_place_with_htmx(db, world, client, login):
+    action = make_action(world, owner_org=world.department)
+    db.session.commit()
+    login(world.unit)
+    headers = {"HX-Request": "true"}
+    response = client.post(f"/conference/actions/{action.id}/notes", data={"text": " "}, headers=headers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "请填写进展情况" in page and "<html" not in page
+    response = client.post(f"/conference/actions/{action.id}/notes", data={"text": "已完成指标修订"}, headers=headers)
+    page = response.get_data(as_text=True)
+    assert page.lstrip().startswith("{#") is False and 'id="notes"' in page and "已完成指标修订" in page
+    assert 'hx-swap-oob="true"' in page and "推进中" in page
+    db.session.refresh(action)
+    assert action.state == ActionState.IN_PROGRESS

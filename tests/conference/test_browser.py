@@ -2,6 +2,7 @@
 record and follows it to done; an audit liaison shares an audit report that finance then finds
 by a phrase from its text."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_project
 
@@ -53,7 +54,8 @@ def test_meeting_to_done_and_library_search(page, world, db):
     page.get_by_text("义务教育薄弱环节改善项目").wait_for()
     page.get_by_label("进展情况").fill("已约谈教育局，指标表正在修订。")
     page.get_by_role("button", name="填报进展").click()
-    assert "推进中" in page.locator("#action-state").inner_text()
+    expect(page.locator("#action-state")).to_contain_text("推进中")  # swapped in place by htmx
+    expect(page.locator("#notes")).to_contain_text("已约谈教育局")
     page.get_by_role("button", name="确认完成").click()
     page.get_by_text("议定事项状态已更新为“已完成”").wait_for()
     assert "已完成" in page.locator("#action-state").inner_text()
