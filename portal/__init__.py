@@ -10,11 +10,12 @@ from portal.config import PROJECT_ROOT, load_config
 # Workflow modules, each with init_app(app). Order decides nothing but import order.
 MODULES = (
     "portal.accounts",
-    "portal.reviews",  # before core.views: its API routes must exist when the api blueprint registers
     "portal.core.views",
     "portal.performance",
+    "portal.reviews",
     "portal.inquiries",
     "portal.ledger",
+    "portal.conference",
 )
 
 

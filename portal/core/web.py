@@ -126,13 +126,9 @@ def init_portal(app) -> None:
     from portal.core.api import api_bp
     from portal.core.registry import NAV
 
-    app.register_blueprint(api_bp)  # last: modules add API routes in their init_app
     init_common(app, "portal/error.html")
 
-    # The API blueprint is registered last, so that every module's init_app can add endpoints to it.
-    from portal.core.api import api_bp
-
-    app.register_blueprint(api_bp)
+    app.register_blueprint(api_bp)  # last: every module's init_app has added its API routes
 
     @app.before_request
     def login_required_everywhere():
