@@ -12,6 +12,7 @@ MODULES = (
     "portal.accounts",
     "portal.core.views",
     "portal.performance",
+    "portal.publishing",
 )
 
 
