@@ -72,7 +72,7 @@ def _cache_headers(response):
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.vary.add("Cookie")
     if response.last_modified and request.if_modified_since and not request.headers.get("If-None-Match"):
-        if response.last_modified.replace(microsecond=0) <= request.if_modified_since.replace(tzinfo=None):
+        if response.last_modified.replace(microsecond=0, tzinfo=None) <= request.if_modified_since.replace(tzinfo=None):
             response.status_code = 304
             response.set_data(b"")
     return response

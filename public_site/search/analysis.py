@@ -28,6 +28,16 @@ def load_dictionary() -> None:
             _loaded = True
 
 
+EDGE = "%％。，,;；:：、()（）[]【】《》“”\"'!?！？·-—~"
+
+
+def _trim(word: str, start: int) -> tuple[str, int, int]:
+    """Drop punctuation at the edges ("98.2%" → "98.2"), keeping character offsets exact."""
+    lead = len(word) - len(word.lstrip(EDGE))
+    core = word.strip(EDGE)
+    return core, start + lead, start + lead + len(core)
+
+
 def _keep(word: str) -> bool:
     word = word.strip()
     return bool(word) and word not in STOP and any(ch.isalnum() for ch in word)
@@ -38,7 +48,7 @@ def query_terms(text: str) -> list[str]:
     load_dictionary()
     seen: dict[str, None] = {}
     for word in jieba.cut(text or ""):
-        word = word.strip().lower()
+        word = _trim(word.strip().lower(), 0)[0]
         if _keep(word):
             seen[word] = None
     return list(seen)
@@ -50,7 +60,8 @@ class JiebaTokenizer(Tokenizer):
         load_dictionary()
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for word, start, end in jieba.tokenize(value, mode="search"):
+        for raw, raw_start, _end in jieba.tokenize(value, mode="search"):
+            word, start, end = _trim(raw, raw_start)
             if not _keep(word):
                 continue
             token.text = word
