@@ -51,7 +51,32 @@ def query_terms(text: str) -> list[str]:
         word = _trim(word.strip().lower(), 0)[0]
         if _keep(word):
             seen[word] = None
-    return list(seen)
+    words = list(seen)
+    # A single Chinese character next to longer words (率 in 交付率, 低 in 预算执行率低) is mostly
+    # noise that jieba glues differently in the text; keep it only when the query is just that.
+    longer = [w for w in words if len(w) > 1 or not _cjk(w)]
+    return longer or words
+
+
+def _cjk(word: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in word)
+
+
+def _words(value: str):
+    """jieba's search-mode words, plus every two-character piece of longer Chinese words, so a
+    query word the dictionary splits differently (老旧 + 小区 inside 老旧小区改造) still matches."""
+    seen = set()
+    for raw, raw_start, _end in jieba.tokenize(value, mode="search"):
+        word, start, end = _trim(raw, raw_start)
+        if not _keep(word):
+            continue
+        pieces = [(word, start, end)]
+        if len(word) >= 3 and _cjk(word):
+            pieces += [(word[i:i + 2], start + i, start + i + 2) for i in range(len(word) - 1)]
+        for piece in pieces:
+            if piece[:2] not in seen:
+                seen.add(piece[:2])
+                yield piece
 
 
 class JiebaTokenizer(Tokenizer):
@@ -60,10 +85,7 @@ class JiebaTokenizer(Tokenizer):
         load_dictionary()
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for raw, raw_start, _end in jieba.tokenize(value, mode="search"):
-            word, start, end = _trim(raw, raw_start)
-            if not _keep(word):
-                continue
+        for word, start, end in _words(value):
             token.text = word
             token.boost = 1.0
             token.stopped = False
