@@ -6,6 +6,7 @@ from collections import OrderedDict
 import sqlalchemy as sa
 from flask import request
 
+from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import BudgetType, Grade, ProjectKind
 from portal.publishing.models import (
@@ -36,8 +37,9 @@ FACET_COLUMNS = OrderedDict([
 ])
 
 FACET_TITLES = {
-    "year": "年度", "department": "主管部门", "unit": "实施单位", "project_kind": "项目类型",
-    "budget_type": "预算类型", "amount_band": "金额区间", "grade": "评价等级", "rectification": "整改状态",
+    "year": N_("年度"), "department": N_("主管部门"), "unit": N_("实施单位"), "project_kind": N_("项目类型"),
+    "budget_type": N_("预算类型"), "amount_band": N_("金额区间"), "grade": N_("评价等级"),
+    "rectification": N_("整改状态"),
 }
 
 

@@ -19,6 +19,7 @@ from portal.core import clock
 from portal.core.db import Money, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.web import N_
 from portal.extensions import db
 
 
@@ -46,11 +47,11 @@ class RectificationState(LabelledEnum):
 
 # Amount bands (金额区间) over the annual budget, in yuan: code, lower bound, label.
 AMOUNT_BANDS = (
-    ("lt1m", Decimal(0), "100万元以下"),
-    ("1m-5m", Decimal(1_000_000), "100万至500万元"),
-    ("5m-10m", Decimal(5_000_000), "500万至1000万元"),
-    ("10m-50m", Decimal(10_000_000), "1000万至5000万元"),
-    ("ge50m", Decimal(50_000_000), "5000万元以上"),
+    ("lt1m", Decimal(0), N_("100万元以下")),
+    ("1m-5m", Decimal(1_000_000), N_("100万至500万元")),
+    ("5m-10m", Decimal(5_000_000), N_("500万至1000万元")),
+    ("10m-50m", Decimal(10_000_000), N_("1000万至5000万元")),
+    ("ge50m", Decimal(50_000_000), N_("5000万元以上")),
 )
 
 
