@@ -16,6 +16,7 @@ MODULES = (
     "portal.inquiries",
     "portal.ledger",
     "portal.conference",
+    "portal.publishing",
 )
 
 

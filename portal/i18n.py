@@ -20,9 +20,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 SOURCES = {
     "core": ["portal/core", "portal/accounts", "templates/macros", "templates/portal/core",
              "templates/portal/accounts", "templates/portal/base.html", "templates/portal/bare.html",
-             "templates/portal/error.html", "public_site/__init__.py", "public_site/views.py",
-             "templates/public_site/base.html", "templates/public_site/home.html",
-             "templates/public_site/error.html"],
+             "templates/portal/error.html"],
+    "public_site": ["public_site", "templates/public_site"],
 }
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from portal.config import PROJECT_ROOT, load_config
 
 # Blueprint modules of the public site, each with init_app(app).
-MODULES = ("public_site.views",)
+MODULES = ("public_site.data", "public_site.views", "public_site.api", "public_site.search.cli")
 
 
 def create_app(config: dict | None = None) -> Flask:

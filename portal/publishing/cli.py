@@ -1,0 +1,57 @@
+"""`flask --app portal publishing sync` copies snapshots to the public database;
+`flask --app portal search apply|reindex` maintain the index (same commands on the public app).
+
+A separate public database (PUBLIC_DATABASE_URL) is created with the same migrations
+(`DATABASE_URL=$PUBLIC_DATABASE_URL flask --app portal db upgrade`); it only ever holds the
+snapshot tables' rows. `sync` appends the snapshots it lacks (ids are kept), moves the
+`current` flag, copies report files and queues the touched projects for indexing; run
+`flask --app public_site search apply` on the public host afterwards (or from cron)."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal.extensions import db
+
+
+def init_app(app):
+    from public_site.search.cli import make_group
+
+    group = AppGroup("publishing", help="Publication snapshots.")
+
+    @group.command("sync")
+    @click.option("--to", "target_url", default=None, help="Target database URL (default: PUBLIC_DATABASE_URL).")
+    def sync_command(target_url):
+        """Copy new snapshots and report files into the public database."""
+        url = target_url or current_app.config.get("PUBLIC_DATABASE_URL")
+        if not url:
+            raise click.UsageError("PUBLIC_DATABASE_URL is not set (or pass --to URL).")
+        copied = sync(sa.create_engine(url))
+        click.echo(f"copied {copied} snapshots")
+
+    app.cli.add_command(group)
+    app.cli.add_command(make_group())
+
+
+def sync(target) -> int:
+    from portal.publishing.models import PublishedFile, SearchQueueItem, Snapshot
+
+    snaps, files, queue = Snapshot.__table__, PublishedFile.__table__, SearchQueueItem.__table__
+    with target.begin() as conn:
+        last = conn.execute(sa.select(sa.func.max(snaps.c.id))).scalar() or 0
+        rows = [dict(r._mapping) for r in db.session.execute(sa.select(snaps).where(snaps.c.id > last).order_by(snaps.c.id))]
+        have = set(conn.execute(sa.select(files.c.sha256)).scalars())
+        for f in db.session.execute(sa.select(files)):
+            if f.sha256 not in have:
+                conn.execute(files.insert().values(**dict(f._mapping)))
+        for row in rows:
+            conn.execute(snaps.update().where(snaps.c.project_ref == row["project_ref"], snaps.c.kind == row["kind"])
+                         .values(current=False))
+            conn.execute(snaps.insert().values(**row))
+        for ref in sorted({r["project_ref"] for r in rows}):
+            conn.execute(queue.insert().values(project_ref=ref, created_at=sa.func.now()))
+        if conn.dialect.name == "postgresql" and rows:
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('pub_snapshots', 'id'), :v)"), {"v": rows[-1]["id"]})
+    return len(rows)

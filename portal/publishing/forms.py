@@ -1,0 +1,27 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.publishing.models import PublicationKind
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SelectionForm(FlaskForm):
+    class Meta:
+        csrf = False  # the selection is a GET (preview permalink); publishing re-posts it with a token
+
+    year = IntegerField(_l("年度"), validators=[DataRequired(_l("请填写年度。")), NumberRange(2000, 2100)])
+    department = SelectField(_l("主管部门"), coerce=int, validators=[Optional()])
+    kinds = MultiCheckboxField(_l("公开内容"), choices=[(k.value, k.label) for k in PublicationKind])
+    note = TextAreaField(_l("更正说明"), validators=[Optional(), Length(max=2000)],
+                         description=_l("重新公开已变化的内容时必填，将向公众公示。"))
+
+
+class WithdrawForm(FlaskForm):
+    note = TextAreaField(_l("撤回说明"), validators=[DataRequired(_l("请填写撤回说明（将向公众公示）。")), Length(max=2000)])

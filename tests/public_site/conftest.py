@@ -1,0 +1,30 @@
+import pytest
+
+from tests.publishing import corpus as corpus_module
+
+
+@pytest.fixture()
+def corpus(world):
+    return corpus_module.build(world)
+
+
+@pytest.fixture()
+def public_app(app, tmp_root):
+    import public_site
+    from tests.conftest import FreshRequestClient, app_config
+
+    application = public_site.create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_root,
+                                                    SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"]))
+    application.test_client_class = FreshRequestClient
+    return application
+
+
+@pytest.fixture()
+def index_dir(app):
+    import shutil
+    from pathlib import Path
+
+    path = Path(app.config["SEARCH_INDEX_DIR"])
+    shutil.rmtree(path, ignore_errors=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
