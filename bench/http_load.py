@@ -227,10 +227,10 @@ def measure(database_url: str, duration: int = 5, connections: int = 8, pages=No
             continue
         server = Server(app, database_url)
         try:
-            def load(path, cookie=""):
+            def load(path, cookie="", port=server.port):
                 if wrk:
-                    return run_wrk(wrk, server.port, path, cookie, duration, connections)
-                return run_python_client(server.port, path, cookie, duration, connections)
+                    return run_wrk(wrk, port, path, cookie, duration, connections)
+                return run_python_client(port, path, cookie, duration, connections)
 
             static = load(STATIC[app])
             label = f"static {STATIC[app].rsplit('/', 1)[-1]}"

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -76,7 +76,7 @@ def prepare(kind: str, scale: str, seed: int, fresh: bool) -> tuple[str, list[Fi
             url = create_postgres_database(_pg_server(), sa.engine.make_url(url).database)
         print(f"generating {scale} (seed {seed}) into {kind} …", file=sys.stderr)
         result = generate(url, scale, seed)
-        result["generated_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        result["generated_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         marker.write_text(json.dumps(result, ensure_ascii=False, indent=2))
         note = "generated in this run"
     counts = result["counts"]
@@ -137,7 +137,7 @@ def main(argv=None) -> None:
 
     info = machine(list(urls.values()))
     info["load average"] = f"{load_before} at start, {info.get('load average', '')} at end"
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"{args.scale}-{stamp:%Y-%m-%d}.md"
     lines = [f"# Benchmarks: {args.scale} scale, {stamp:%Y-%m-%d %H:%M} UTC", "",
