@@ -4,7 +4,7 @@
 `python -m bench.excel_bench [--rows 50000] [--indicators 10000]`.
 
 Each measurement runs in a fresh subprocess, whose peak resident memory is read from
-`resource.getrusage(RUSAGE_SELF).ru_maxrss` (the interpreter's own baseline is printed too).
+/proc/self/status VmHWM (else `ru_maxrss`); the bare interpreter's own peak is printed too.
 
 Hooks: LEDGER_COLUMNS are the problem ledger's ~30 columns (synthetic rows for now; after the
 merge, `rows_for_export` can read real problems). `goal_importer()` returns the performance
@@ -122,6 +122,15 @@ def child(task: str, arg: str, count: int) -> dict:
 
 
 def _maxrss() -> int:
+    """Peak resident memory of this process in KiB. VmHWM, because ru_maxrss survives exec and
+    would report a big parent's size (bench.run) instead of the child's own."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
