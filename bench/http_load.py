@@ -159,15 +159,17 @@ def run_wrk(wrk: str, port: int, path: str, cookie: str, duration: int, connecti
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
     try:
-        cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script.name,
+        cmd = [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script.name,
                "-H", f"User-Agent: {USER_AGENT}"]
         if cookie:
             cmd += ["-H", f"Cookie: {cookie}"]
-        out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
-                             timeout=duration + 30).stdout
+        done = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                              timeout=duration + 30)
     finally:
         os.unlink(script.name)
-    data = json.loads(out.split("BENCHJSON", 1)[1].strip().splitlines()[0])
+    if "BENCHJSON" not in done.stdout:
+        raise RuntimeError(f"wrk failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    data = json.loads(done.stdout.split("BENCHJSON", 1)[1].strip().splitlines()[0])
     seconds = data["duration_us"] / 1e6
     return {"rps": data["requests"] / seconds, "p50_ms": data["p50"] / 1000, "p95_ms": data["p95"] / 1000,
             "errors": data["errors"] + data["non2xx"], "requests": data["requests"], "tool": "wrk"}
