@@ -50,6 +50,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_USERNAME": env("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env("MAIL_PASSWORD", ""),
         "MAIL_FROM": env("MAIL_FROM", "noreply@jixiao.example.gov.cn"),
+        # Where the portal is reached; links in notifications, emails and reminders start here.
+        "PORTAL_BASE_URL": env("PORTAL_BASE_URL", "http://127.0.0.1:5000/portal/"),
         "SITE_NAME": env("SITE_NAME", "临州市预算绩效信息公开"),
         "PORTAL_NAME": env("PORTAL_NAME", "财审协同绩效监督平台"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -85,11 +85,14 @@ register_seeder("organisations", seed_organisations_and_users, order=0)
 
 
 def seed() -> dict:
+    from portal.core.web import link_context
+
     ctx: dict = {}
-    for seeder in SEEDERS:
-        seeder.run(ctx)
-        db.session.flush()
-    db.session.commit()
+    with link_context():
+        for seeder in SEEDERS:
+            seeder.run(ctx)
+            db.session.flush()
+        db.session.commit()
     return ctx
 
 

@@ -1,7 +1,7 @@
 """inquiries: letters
 
 Revision ID: 0004_inquiries
-Revises: 0002_performance_core
+Revises: 0003_performance
 Create Date: 2026-11-22 02:23:51.522127
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0004_inquiries'
-down_revision = '0002_performance_core'
+down_revision = '0003_performance'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reviews: agencies, draws, reports, rounds
 
 Revision ID: 0005_reviews
-Revises: 0002_performance_core
+Revises: 0004_inquiries
 Create Date: 2026-11-22 02:24:44.038640
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0005_reviews'
-down_revision = '0002_performance_core'
+down_revision = '0004_inquiries'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """ledger: problems, progress, extensions, sign-offs, milestones, counters, saved filters
 
 Revision ID: 0006_ledger
-Revises: 0002_performance_core
+Revises: 0005_reviews
 Create Date: 2026-11-22 02:24:56.882539
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_ledger'
-down_revision = '0002_performance_core'
+down_revision = '0005_reviews'
 branch_labels = None
 depends_on = None
 

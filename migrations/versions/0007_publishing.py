@@ -1,7 +1,7 @@
 """publishing: snapshots, search queue, log
 
 Revision ID: 0007_publishing
-Revises: 0002_performance_core
+Revises: 0006_ledger
 Create Date: 2026-11-22 02:25:31.556463
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0007_publishing'
-down_revision = '0002_performance_core'
+down_revision = '0006_ledger'
 branch_labels = None
 depends_on = None
 

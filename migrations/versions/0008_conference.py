@@ -1,7 +1,7 @@
 """conference: meetings, actions, library, plans
 
 Revision ID: 0008_conference
-Revises: 0002_performance_core
+Revises: 0007_publishing
 Create Date: 2026-11-22 02:24:14.628801
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_conference'
-down_revision = '0002_performance_core'
+down_revision = '0007_publishing'
 branch_labels = None
 depends_on = None
 

@@ -128,7 +128,13 @@ def send_once(reminder: Reminder) -> bool:
 
 def run_reminders(now: datetime | None = None) -> dict[str, int]:
     """Run every registered check; returns {check name: reminders sent}."""
-    now = now or clock.now()
+    from portal.core.web import link_context
+
+    with link_context():
+        return _run_checks(now or clock.now())
+
+
+def _run_checks(now: datetime) -> dict[str, int]:
     sent: dict[str, int] = {}
     for name, check in sorted(REMINDER_CHECKS.items()):
         count = 0

@@ -34,7 +34,7 @@ bp = Blueprint("core", __name__)
 
 def init_app(app):
     app.register_blueprint(bp)
-    # api_bp is registered by web.init_portal, after every module's init_app has added its routes.
+    # api_bp is registered by create_app, after every module's init_app has added its routes.
     register_nav(_l("工作台"), "core.dashboard", order=0)
     register_nav(_l("操作日志"), "core.audit_log", order=950, roles={"admin"})
 

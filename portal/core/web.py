@@ -123,12 +123,9 @@ def init_common(app, error_template: str) -> None:
 def init_portal(app) -> None:
     from flask_login import current_user
 
-    from portal.core.api import api_bp
     from portal.core.registry import NAV
 
     init_common(app, "portal/error.html")
-
-    app.register_blueprint(api_bp)  # last: every module's init_app has added its API routes
 
     @app.before_request
     def login_required_everywhere():
@@ -158,6 +155,18 @@ def init_portal(app) -> None:
                 g._unread = unread_count(current_user)
             unread = g._unread
         return {"nav_items": nav, "unread_count": unread}
+
+
+def link_context():
+    """Outside a request (CLI, cron, seeding) operations still build links with url_for:
+    give them a request context at the portal's public address (PORTAL_BASE_URL)."""
+    import contextlib
+
+    from flask import current_app, has_request_context
+
+    if has_request_context():
+        return contextlib.nullcontext()
+    return current_app.test_request_context("/", base_url=current_app.config["PORTAL_BASE_URL"])
 
 
 def static_version() -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -11,6 +13,7 @@ from flask_babel import gettext as _
 from portal.accounts.models import Organisation
 from portal.core import clock
 from portal.core.audit import record_change
+from portal.core.enums import LabelledEnum
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.performance.models import Project
@@ -28,8 +31,19 @@ from portal.publishing.models import (
 )
 
 
+def _plain(value):
+    """Providers may hand over Decimals, dates and labelled enums: store them exactly, as text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, LabelledEnum):
+        return value.label
+    raise TypeError(f"not publishable: {type(value).__name__}")
+
+
 def dumps(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain)
 
 
 def selected_projects(year: int, department_id: int | None = None) -> list[Project]:
