@@ -55,7 +55,7 @@ def register_nav(label: str, endpoint: str, *, order: int = 500, roles=None, org
 
 
 def register_dashboard(render: Callable, *, order: int = 500) -> None:
-    _add_unique(DASHBOARD, DashboardPanel(order, render), key=lambda p: p.render.__qualname__)
+    _add_unique(DASHBOARD, DashboardPanel(order, render), key=lambda p: f"{p.render.__module__}.{p.render.__qualname__}")
 
 
 def register_reminder_check(name: str, check: Callable) -> None:
@@ -86,4 +86,4 @@ def register_public_provider(name: str, provider: Callable) -> None:
 
 
 def register_overview_section(render: Callable, *, order: int = 500) -> None:
-    _add_unique(OVERVIEW_SECTIONS, DashboardPanel(order, render), key=lambda p: p.render.__qualname__)
+    _add_unique(OVERVIEW_SECTIONS, DashboardPanel(order, render), key=lambda p: f"{p.render.__module__}.{p.render.__qualname__}")

@@ -108,8 +108,9 @@ def rectification_data(project: Project) -> dict | None:
     sections = {}
     for name, provider in sorted(PUBLIC_PROVIDERS.items()):
         rows = provider(project) or []
-        sections[name] = [dict(row) for row in rows]
-    if not sections:
+        if rows:
+            sections[name] = [dict(row) for row in rows]
+    if not sections:  # nothing found, nothing rectified: no rectification disclosure
         return None
     problems = sections.get("problems", [])
     return {"sections": sections, "state": rectification_state(problems),
