@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from portal.core.permissions import visible
+from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import (
     BudgetType,
@@ -23,10 +24,10 @@ from portal.performance.models import (
 
 # 金额区间 (万元 → yuan)
 AMOUNT_BANDS = {
-    "lt100": ("100万元以下", None, Decimal(1_000_000)),
-    "100-500": ("100–500万元", Decimal(1_000_000), Decimal(5_000_000)),
-    "500-1000": ("500–1000万元", Decimal(5_000_000), Decimal(10_000_000)),
-    "ge1000": ("1000万元及以上", Decimal(10_000_000), None),
+    "lt100": (N_("100万元以下"), None, Decimal(1_000_000)),
+    "100-500": (N_("100–500万元"), Decimal(1_000_000), Decimal(5_000_000)),
+    "500-1000": (N_("500–1000万元"), Decimal(5_000_000), Decimal(10_000_000)),
+    "ge1000": (N_("1000万元及以上"), Decimal(10_000_000), None),
 }
 SORTS = {
     "code": (Project.code,), "name": (Project.name,), "budget": (Project.annual_budget,),

@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 
 from portal.core import clock
+from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import Grade, PerformanceSetting
 from portal.performance.monitoring import Thresholds
@@ -15,7 +16,7 @@ FRAMEWORK = "framework_weights"
 RESULT_RULES = "result_rules"
 
 # 共性指标框架: 决策 / 过程 / 产出 / 效益 (output + benefit ≥ 60 in practice)
-FRAMEWORK_PARTS = [("decision", "决策"), ("process", "过程"), ("output", "产出"), ("benefit", "效益")]
+FRAMEWORK_PARTS = [("decision", N_("决策")), ("process", N_("过程")), ("output", N_("产出")), ("benefit", N_("效益"))]
 DEFAULT_FRAMEWORK = {"decision": 15, "process": 15, "output": 35, "benefit": 35}
 
 # Grade → suggested adjustment for next year's budget (结果应用). percent: change of the budget;

@@ -13,7 +13,7 @@ from portal.core.audit import history
 from portal.core.errors import DomainError
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
-from portal.core.permissions import can, load_or_404, require
+from portal.core.permissions import can, load_or_404, require, visible
 from portal.extensions import db
 from portal.performance import operations as ops
 from portal.performance import queries, settings
@@ -458,7 +458,7 @@ def upload_report(evaluation_id):
 
 def result_rows(user, year: int, unit_id: int | None = None):
     """Completed evaluations of `year` (best mode per project) with the suggested adjustment."""
-    stmt = (queries.visible(user, Project).where(Project.year == year)
+    stmt = (visible(user, Project).where(Project.year == year)
             .where(sa.exists().where(Evaluation.project_id == Project.id,
                                      Evaluation.state == EvaluationState.COMPLETED)))
     if unit_id:
