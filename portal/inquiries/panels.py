@@ -9,7 +9,9 @@ from portal.inquiries.models import Letter
 
 
 def dashboard_panel(user):
-    if not can(user, "view", Letter) or not user.is_bureau:
+    from portal.inquiries.policies import is_bureau_reader
+
+    if not is_bureau_reader(user):
         return None
     return render_template("portal/inquiries/_dashboard.html", c=queries.counts(user))
 

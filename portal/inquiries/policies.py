@@ -17,6 +17,14 @@ from portal.inquiries.models import LetterState as S
 STAFF_ROLES = (Role.FINANCE_OFFICER, Role.AUDIT_LIAISON)
 
 
+# Bureau members who deal with letters (an expert on the finance bureau's books does not).
+BUREAU_READER_ROLES = (*STAFF_ROLES, Role.SIGNER, Role.CONFERENCE_MEMBER, Role.ADMIN)
+
+
+def is_bureau_reader(user) -> bool:
+    return user.org_kind in BUREAUS and user.has_role(*BUREAU_READER_ROLES)
+
+
 def is_bureau_staff(user) -> bool:
     return user.org_kind in BUREAUS and user.has_role(*STAFF_ROLES)
 
@@ -62,11 +70,11 @@ REMINDABLE = (S.SENT, S.ACKNOWLEDGED)
 
 def can_see(user, letter) -> bool:
     if user.organisation_id == letter.sender_org_id:
-        return user.org_kind in BUREAUS
+        return is_bureau_reader(user)
     if letter.state not in ISSUED:
         return False
     if user.organisation_id == letter.addressee_org_id:
-        return user.org_kind in BUREAUS
+        return is_bureau_reader(user)
     return is_observer(user) and user.org_kind in (*BUREAUS, OrgKind.CONGRESS)
 
 
@@ -74,7 +82,7 @@ def can_see(user, letter) -> bool:
 def letter_policy(user, action, letter) -> bool:
     if isinstance(letter, type):
         if action == "view":
-            return user.org_kind in BUREAUS or is_observer(user)
+            return is_bureau_reader(user) or (is_observer(user) and user.org_kind == OrgKind.CONGRESS)
         if action == "create":
             return is_bureau_staff(user)
         return False
@@ -111,7 +119,7 @@ def item_policy(user, action, item) -> bool:
 def visible_letters(user, stmt):
     mine = Letter.sender_org_id == user.organisation_id
     issued = Letter.state.in_(ISSUED)
-    if user.org_kind in BUREAUS:
+    if is_bureau_reader(user):
         clause = sa.or_(mine, sa.and_(issued, Letter.addressee_org_id == user.organisation_id))
         if is_observer(user):
             clause = sa.or_(clause, issued)

@@ -7,8 +7,9 @@ from portal.core.permissions import visible
 from portal.inquiries.models import Letter
 from tests.inquiries.conftest import make_letter
 
-READERS_OF_ISSUED = {"finance", "finance_signer", "admin", "expert", "audit", "audit_signer", "conference", "observer"}
-READERS_OF_DRAFT = {"finance", "finance_signer", "admin", "expert"}  # the sender bureau only
+READERS_OF_ISSUED = {"finance", "finance_signer", "admin", "audit", "audit_signer", "conference", "observer"}
+READERS_OF_DRAFT = {"finance", "finance_signer", "admin"}  # the sender bureau only
+# experts (on the finance bureau's books), budget units and agencies never see letters
 
 
 def test_permission_matrix_every_role(inq, client, login, db):
@@ -33,6 +34,9 @@ def test_permission_matrix_every_role(inq, client, login, db):
             headers = {"Authorization": f"Bearer {tokens[name]}"}
             r = client.get(f"/api/v1/inquiries/{letter.id}", headers=headers)
             assert r.status_code == (200 if allowed else 404), (name, "api")
+        login(user)
+        assert client.get("/inquiries/").status_code == (200 if name in READERS_OF_ISSUED else 403), name
+        client.post("/logout")
         listed = client.get("/api/v1/inquiries", headers={"Authorization": f"Bearer {tokens[name]}"}).get_json()
         assert {i["id"] for i in listed["items"]} == seen
 

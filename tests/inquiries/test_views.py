@@ -151,3 +151,15 @@ def test_english_pages(inq, client, login, db):
     page = client.get(f"/inquiries/{letter.id}").get_data(as_text=True)
     assert "Requested items" in page and "Acknowledge" in page
     assert "Letter inquiries" in client.get("/inquiries/").get_data(as_text=True)
+
+
+def test_unknown_year_warning_and_project_filter(inq, client, login, db):
+    project = make_project(inq.department, name="公路养护项目")
+    db.session.commit()
+    late = make_letter(inq, "sent", deadline_workdays=None, deadline=date(2028, 3, 1), project_ids=[project.id])
+    other = make_letter(inq, "sent", title="不相关的函")
+    login(inq.audit)
+    assert "尚未录入" in client.get(f"/inquiries/{late.id}").get_data(as_text=True)
+    assert "尚未录入" not in client.get(f"/inquiries/{other.id}").get_data(as_text=True)
+    listing = client.get(f"/inquiries/?project={project.id}").get_data(as_text=True)
+    assert late.title in listing and "不相关的函" not in listing
