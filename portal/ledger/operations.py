@@ -494,7 +494,10 @@ def save_filter(user, *, name: str, query: str) -> SavedFilter:
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise DomainError(_("请填写筛选名称（不超过60字）。"), field="name")
-    query = (query or "").lstrip("?")[:1000]
+    from urllib.parse import parse_qsl, urlencode
+
+    allowed = {"year", "unit", "department", "source", "category", "state", "bucket", "q", "sort"}
+    query = urlencode([(k, v) for k, v in parse_qsl((query or "").lstrip("?")) if k in allowed])[:1000]
     row = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                           SavedFilter.name == name)).scalar_one_or_none()
     if row is None:

@@ -155,7 +155,8 @@ def save_filter():
             flash(_("已保存筛选“%(n)s”。", n=form.name.data.strip()), "success")
     else:
         flash(_("请填写筛选名称（不超过60字）。"), "error")
-    query = dict(parse_qsl(form.query.data or ""))
+    allowed = {"year", "unit", "department", "source", "category", "state", "bucket", "q", "sort"}
+    query = {k: v for k, v in parse_qsl(form.query.data or "") if k in allowed}
     return redirect(url_for("ledger.index", **query))
 
 
