@@ -107,3 +107,21 @@ class ImportForm(FlaskForm):
 class SavedFilterForm(FlaskForm):
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写筛选名称。")), Length(max=60)])
     query = HiddenField()
+
+
+class EditProblemForm(FlaskForm):
+    state = HiddenField()
+    source_ref = StringField(_l("来源依据（文号等）"), validators=[Optional(), Length(max=200)])
+    category = StringField(_l("问题类别"), validators=[DataRequired(_l("请填写问题类别。")), Length(max=60)])
+    description = TextAreaField(_l("问题描述"), validators=[DataRequired(_l("请填写问题描述。")), Length(max=5000)])
+    amount = StringField(_l("问题金额（元）"), validators=[Optional(), Length(max=30)])
+    policy_basis = TextAreaField(_l("法规政策依据"), validators=[Optional(), Length(max=5000)])
+    requirement = TextAreaField(_l("整改要求"), validators=[Optional(), Length(max=5000)])
+    completion_standard = TextAreaField(_l("整改完成标准"), validators=[Optional(), Length(max=5000)])
+    rect_type = SelectField(_l("整改类型"), choices=[])
+    deadline = DateField(_l("整改时限"), validators=[DataRequired(_date_msg)])
+    person_responsible = StringField(_l("整改责任人"), validators=[Optional(), Length(max=60)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rect_type.choices = RectificationType.choices()

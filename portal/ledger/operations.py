@@ -214,6 +214,36 @@ def list_from_findings(evaluation, findings, *, actor, deadline: date, rect_type
     return problems
 
 
+EDITABLE = ("source_ref", "category", "description", "amount", "policy_basis", "requirement",
+            "completion_standard", "rect_type", "deadline", "person_responsible")
+
+
+def update_problem(problem, *, actor, expected_state=None, **values) -> None:
+    """Correct a problem's columns (bureaus only, until it is closed); logged before/after."""
+    _check_stale(problem, expected_state)
+    if not can(actor, "manage", problem):
+        raise NotPermitted(_("只有财政、审计工作人员可以修改问题。"))
+    if problem.state == S.CLOSED:
+        raise IllegalTransition(_("已销号的问题不能修改。"))
+    values = {k: v for k, v in values.items() if k in EDITABLE}
+    values["amount"] = parse_amount(values.get("amount"), "amount", _("问题金额"))
+    rect_type = values.get("rect_type", problem.rect_type)
+    validate_fields(unit=problem.unit, category=values.get("category") or "", description=values.get("description") or "",
+                    amount=values["amount"], rect_type=rect_type, deadline=values.get("deadline"),
+                    listed_on=problem.listed_on)
+    before, after = {}, {}
+    for name, value in values.items():
+        if value is None and name in ("source_ref", "policy_basis", "requirement", "completion_standard",
+                                      "person_responsible"):
+            value = ""
+        value = value.strip() if isinstance(value, str) else value
+        if getattr(problem, name) != value:
+            before[name], after[name] = getattr(problem, name), value
+            setattr(problem, name, value)
+    if after:
+        record_change(actor, "problem.edit", problem, before=before, after=after)
+
+
 # ---- the unit's side -------------------------------------------------------------------
 
 def _money(values: dict | None) -> dict[str, Decimal]:
@@ -464,7 +494,10 @@ def save_filter(user, *, name: str, query: str) -> SavedFilter:
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise DomainError(_("请填写筛选名称（不超过60字）。"), field="name")
-    query = (query or "").lstrip("?")[:1000]
+    from urllib.parse import parse_qsl, urlencode
+
+    allowed = {"year", "unit", "department", "source", "category", "state", "bucket", "q", "sort"}
+    query = urlencode([(k, v) for k, v in parse_qsl((query or "").lstrip("?")) if k in allowed])[:1000]
     row = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                           SavedFilter.name == name)).scalar_one_or_none()
     if row is None:

@@ -23,6 +23,7 @@ from portal.ledger import charts, excel_io
 from portal.ledger import operations as ops
 from portal.ledger.forms import (
     DecisionForm,
+    EditProblemForm,
     ExtensionForm,
     FromFindingsForm,
     ImportForm,
@@ -63,7 +64,7 @@ ACTION_LABELS = {
     "problem.return": _l("退回整改"), "problem.long_term": _l("转为长期整改"), "problem.milestone": _l("添加阶段目标"),
     "problem.milestone_done": _l("阶段目标完成"), "problem.extension_request": _l("申请延期"),
     "problem.extension_approve": _l("同意延期"), "problem.extension_refuse": _l("不同意延期"),
-    "problem.assign": _l("指定整改责任人"), "problem.deadline": _l("设定整改时限"), "problem.remind": _l("催办"),
+    "problem.edit": _l("修改问题"), "problem.assign": _l("指定整改责任人"), "problem.deadline": _l("设定整改时限"), "problem.remind": _l("催办"),
     "reminder.sent": _l("系统提醒"),
 }
 
@@ -154,7 +155,8 @@ def save_filter():
             flash(_("已保存筛选“%(n)s”。", n=form.name.data.strip()), "success")
     else:
         flash(_("请填写筛选名称（不超过60字）。"), "error")
-    query = dict(parse_qsl(form.query.data or ""))
+    allowed = {"year", "unit", "department", "source", "category", "state", "bucket", "q", "sort"}
+    query = {k: v for k, v in parse_qsl(form.query.data or "") if k in allowed}
     return redirect(url_for("ledger.index", **query))
 
 
@@ -333,6 +335,29 @@ def _detail(problem, **forms):
 def detail(problem_id):
     problem = load_or_404(Problem, problem_id, "view")
     return _detail(problem)
+
+
+@bp.route("/<int:problem_id>/edit", methods=["GET", "POST"])
+def edit(problem_id):
+    problem = load_or_404(Problem, problem_id, "manage")
+    form = EditProblemForm(obj=problem if request.method == "GET" else None)
+    if request.method == "GET":
+        form.state.data = str(problem.state)
+        form.rect_type.data = problem.rect_type.value
+        form.amount.data = str(problem.amount)
+    if form.validate_on_submit():
+        try:
+            ops.update_problem(problem, actor=current_user, expected_state=form.state.data or None,
+                               **{name: getattr(form, name).data for name in ops.EDITABLE if name != "rect_type"},
+                               rect_type=RectificationType(form.rect_type.data))
+        except DomainError as error:
+            _error_to(form, error, "description")
+            problem = load_or_404(Problem, problem_id, "view")
+        else:
+            db.session.commit()
+            flash(_("已保存修改。"), "success")
+            return redirect(url_for("ledger.detail", problem_id=problem.id))
+    return render_template("portal/ledger/edit.html", form=form, problem=problem)
 
 
 @bp.post("/<int:problem_id>/progress")

@@ -47,3 +47,25 @@ def test_dashboard_panel_and_overview_section(db, world, client, login, frozen_t
     with client.application.test_request_context():
         html = section.render(world.conference, 2026)
     assert world.department.name in html and "已清零单位" in html
+
+
+def test_bureaus_correct_a_problem_and_units_cannot(db, world, client, login, frozen_today):
+    from decimal import Decimal
+
+    from portal.core.audit import history
+
+    problem = make_problem(world)
+    login(world.unit)
+    assert client.get(f"/ledger/{problem.id}/edit").status_code == 403
+    client.post("/logout")
+    login(world.finance)
+    form = client.get(f"/ledger/{problem.id}/edit").get_data(as_text=True)
+    assert "专项资金未按规定用途使用" in form
+    data = {"state": "listed", "category": "资金管理", "description": "更正后的描述", "amount": "-1",
+            "rect_type": "deadline", "deadline": "2026-09-30"}
+    page = client.post(f"/ledger/{problem.id}/edit", data=data).get_data(as_text=True)
+    assert "不能为负数" in page and "更正后的描述" in page
+    assert client.post(f"/ledger/{problem.id}/edit", data={**data, "amount": "88000"}).status_code == 302
+    db.session.refresh(problem)
+    assert problem.description == "更正后的描述" and problem.amount == Decimal("88000")
+    assert history(problem)[-1].action == "problem.edit"
