@@ -262,7 +262,7 @@ def _action_page(action: Action, *, note_form=None, link_form=None, transition_e
     for link in action.links:
         record = link.resolve()
         visible_record = record is not None and can(current_user, "view", record)
-        links.append({"link": link, "type": _(LINK_TYPE_LABELS.get(link.record_type, link.record_type)),
+        links.append({"link": link, "type": _link_type_label(link.record_type),
                       "title": str(record) if visible_record else None, "missing": record is None})
     transitions = ops.ACTION_MACHINE.available(action, current_user)
     return render_template("portal/conference/action_detail.html", action=action, note_form=note_form,
@@ -275,9 +275,26 @@ def _action_page(action: Action, *, note_form=None, link_form=None, transition_e
                            history=history(action), today=clock.today()), status
 
 
+# Other modules' table names are not fixed yet: any registered type whose name contains one of
+# these words is offered too (e.g. "ledger_problems", "inquiry_letters", "review_rounds").
+LINK_TYPE_HINTS = (("problem", N_("问题台账")), ("inquir", N_("函询")), ("letter", N_("函询")),
+                   ("review", N_("同审")))
+
+
+def _link_type_label(record_type: str) -> str:
+    if record_type in LINK_TYPE_LABELS:
+        return _(LINK_TYPE_LABELS[record_type])
+    for word, label in LINK_TYPE_HINTS:
+        if word in record_type:
+            return _(label)
+    return record_type
+
+
 def _link_type_choices():
     known = [t for t in LINK_TYPE_LABELS if t in RECORD_TYPES]
-    return [(t, _(LINK_TYPE_LABELS[t])) for t in known]
+    hinted = sorted(t for t in RECORD_TYPES if t not in LINK_TYPE_LABELS
+                    and any(word in t for word, _label in LINK_TYPE_HINTS))
+    return [(t, _link_type_label(t)) for t in hinted + known]
 
 
 @bp.get("/actions/<int:action_id>")

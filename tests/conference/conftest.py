@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import pytest
 from werkzeug.datastructures import FileStorage
 
 from portal.conference import operations as ops
@@ -35,9 +34,3 @@ def text_file(name: str, text: str) -> FileStorage:
 def make_document(world, *, actor=None, title="审计报告", text="正文", kind=DocumentKind.AUDIT_REPORT, year=2026):
     return ops.share_document(actor=actor or world.audit, title=title, kind=kind, year=year,
                               files=[text_file("报告.txt", text)])
-
-
-@pytest.fixture()
-def factories():
-    return type("F", (), {"meeting": staticmethod(make_meeting), "action": staticmethod(make_action),
-                          "document": staticmethod(make_document)})

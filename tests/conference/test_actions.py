@@ -36,16 +36,20 @@ def test_state_machine_open_progress_done_reopen_drop(db, world):
         ops.transition_action(action, "reopen", actor=world.audit, comment="x", expected_state="in_progress")
 
 
-@pytest.mark.parametrize("who,start,complete", [
-    ("finance", True, True), ("audit", True, True), ("conference", True, True),
-    ("observer", False, False), ("expert", False, False), ("other_unit", False, False), ("agency", False, False),
-    ("unit", True, False), ("subunit_user", False, False),
-])
-def test_who_may_move_an_action_owned_by_the_department(db, world, who, start, complete):
+# who → (may start / report progress, may complete): an action owned by world.department
+MOVE_MATRIX = {
+    "finance": (True, True), "audit": (True, True), "conference": (True, True),
+    "observer": (False, False), "expert": (False, False), "other_unit": (False, False), "agency": (False, False),
+    "unit": (True, False), "subunit_user": (False, False),
+}
+
+
+def test_who_may_move_an_action_owned_by_the_department(db, world):
     action = make_action(world, owner_org=world.department)
-    user = getattr(world, who)
-    assert ops.ACTION_MACHINE.allowed(action, "start", user) is start
-    assert ops.ACTION_MACHINE.allowed(action, "complete", user) is complete
+    for who, (start, complete) in MOVE_MATRIX.items():
+        user = getattr(world, who)
+        assert ops.ACTION_MACHINE.allowed(action, "start", user) is start, who
+        assert ops.ACTION_MACHINE.allowed(action, "complete", user) is complete, who
 
 
 def test_overdue_is_derived_from_due_date_and_state(db, world):
@@ -196,3 +200,25 @@ def test_progress_note_in_place_with_htmx(db, world, client, login):
     assert 'hx-swap-oob="true"' in page and "推进中" in page
     db.session.refresh(action)
     assert action.state == ActionState.IN_PROGRESS
+
+
+def test_other_modules_record_types_are_offered_for_links(db, world, client, login):
+    """In the merged system the ledger registers its problems; a stand-in type shows the path."""
+    from portal.core.registry import RECORD_TYPES
+    from portal.performance.models import Project
+
+    RECORD_TYPES["ledger_problems"] = Project  # stand-in: any registered model with a policy
+    try:
+        project = make_project(world.department, name="棚改资金闲置问题")
+        action = make_action(world)
+        db.session.commit()
+        login(world.conference)
+        page = client.get(f"/conference/actions/{action.id}").get_data(as_text=True)
+        assert '<option value="ledger_problems">问题台账</option>' in page
+        response = client.post(f"/conference/actions/{action.id}/links",
+                               data={"record_type": "ledger_problems", "record_id": str(project.id)})
+        assert response.status_code == 302
+        page = client.get(f"/conference/actions/{action.id}").get_data(as_text=True)
+        assert "问题台账" in page and "棚改资金闲置问题" in page
+    finally:
+        del RECORD_TYPES["ledger_problems"]
