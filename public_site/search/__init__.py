@@ -9,9 +9,9 @@ rows simply stay queued until the next `apply_queue()` / `flask search apply`.
 from __future__ import annotations
 
 import fcntl
-import threading
 import logging
 import shutil
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
