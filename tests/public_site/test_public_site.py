@@ -198,3 +198,12 @@ def test_a_separate_public_database_receives_snapshots_by_sync(db, world, corpus
     page = public.test_client().get(f"/projects/{shack.id}").get_data(as_text=True)
     assert "新说明" in page and "补充说明" in page
     engine.dispose()
+
+
+def test_the_public_app_has_no_login_and_no_portal_routes(db, public_app):
+    client = public_app.test_client()
+    for url in ("/login", "/portal/", "/publishing/", "/admin/users", "/api/v1/projects"):
+        assert client.get(url).status_code == 404, url
+    rules = {r.rule for r in public_app.url_map.iter_rules()}
+    assert not any(r.startswith(("/login", "/publishing", "/portal")) for r in rules)
+    assert "login_manager" not in public_app.extensions
