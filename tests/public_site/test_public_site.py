@@ -48,6 +48,8 @@ def crawl(client, start_urls, limit=400):
                 parsed = urlparse(urljoin("http://localhost" + url, link))
                 if parsed.netloc not in ("localhost", "") or parsed.path.startswith("/static"):
                     continue
+                if parsed.query.count("&") >= 1 and "format=" not in parsed.query:
+                    continue  # combinations of facets: one level of filters is enough to reach everything
                 target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
                 if target not in seen:
                     queue.append(target)
