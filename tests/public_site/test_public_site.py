@@ -112,7 +112,9 @@ def test_conditional_requests_answer_304_and_responses_are_public(db, world, cor
     corpus["projects"]["shack"].description = "补充说明"
     operations.publish(2026, None, ["goals"], actor=world.finance, note="补充项目说明。")
     db.session.commit()
-    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    fresh = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert fresh.status_code == 200 and "补充说明" in fresh.get_data(as_text=True)  # the page cache follows
+    assert "补充说明" in client.get(url).get_data(as_text=True)
 
 
 def test_portal_pages_stay_private(db, world, login):
