@@ -40,9 +40,9 @@ def publication_state():
 
 def _etag() -> str:
     last_id, at = publication_state()
-    from portal.core.web import select_locale
-
     from flask import current_app
+
+    from portal.core.web import select_locale
 
     key = f"{last_id or 0}|{at}|{request.full_path}|{select_locale()}|{current_app.config['SQLALCHEMY_DATABASE_URI']}"
     return "W/\"" + hashlib.sha1(key.encode()).hexdigest()[:20] + "\""
