@@ -7,9 +7,11 @@ latest publication time, answer If-None-Match / If-Modified-Since with 304, and 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 import sqlalchemy as sa
-from flask import g, request
+from flask import Response, g, request
 
 from portal.extensions import db
 
@@ -37,10 +39,12 @@ def publication_state():
 
 
 def _etag() -> str:
-    last_id, _at = publication_state()
+    last_id, at = publication_state()
+    from flask import current_app
+
     from portal.core.web import select_locale
 
-    key = f"{last_id or 0}|{request.full_path}|{select_locale()}"
+    key = f"{last_id or 0}|{at}|{request.full_path}|{select_locale()}|{current_app.config['SQLALCHEMY_DATABASE_URI']}"
     return "W/\"" + hashlib.sha1(key.encode()).hexdigest()[:20] + "\""
 
 
@@ -48,25 +52,57 @@ def _cacheable() -> bool:
     return request.method in ("GET", "HEAD") and request.endpoint not in (None, "static")
 
 
+# Rendered pages, keyed by the ETag (so any new publication invalidates them): a page is rendered
+# once per publication state, language and URL, then served from memory (per worker process).
+RENDERED: OrderedDict = OrderedDict()
+RENDERED_MAX = 2000
+RENDERED_MAX_BYTES = 512 * 1024
+_rendered_lock = threading.Lock()
+# Search pages depend on the index too, which is applied just after a publication commits.
+SEARCH_ENDPOINTS = frozenset({"public.search", "public.feed_search", "api_public.search"})
+
+
 def _conditional():
     if not _cacheable():
         return None
     etag = _etag()
+    g._etag = etag
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        from flask import Response
-
         response = Response(status=304)
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
         return response
+    hit = RENDERED.get(etag) if request.endpoint not in SEARCH_ENDPOINTS else None
+    if hit is not None and request.method == "GET":
+        body, mimetype, headers = hit
+        response = Response(body, mimetype=mimetype)
+        response.headers.extend(headers)
+        g._from_cache = True
+        return response
     return None
+
+
+def _remember(response) -> None:
+    if (request.method != "GET" or request.endpoint in SEARCH_ENDPOINTS or response.is_streamed or response.direct_passthrough
+            or getattr(g, "_from_cache", False)):
+        return
+    body = response.get_data()
+    if len(body) > RENDERED_MAX_BYTES:
+        return
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() == "content-disposition"]
+    with _rendered_lock:
+        RENDERED[g._etag] = (body, response.mimetype, headers)
+        while len(RENDERED) > RENDERED_MAX:
+            RENDERED.popitem(last=False)
 
 
 def _cache_headers(response):
     if not _cacheable() or response.status_code != 200:
         return response
     _id, at = publication_state()
-    response.headers["ETag"] = _etag()
+    if "_etag" in g:
+        _remember(response)
+    response.headers["ETag"] = g.get("_etag") or _etag()
     if at is not None:
         response.last_modified = at
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import shutil
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,6 +243,7 @@ class Results:
     per_page: int = 20
     hits: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
+    facets_partial: bool = False
 
     @property
     def pages(self) -> int:
@@ -275,12 +277,8 @@ def search(text: str, *, filters: dict | None = None, sort: str = "relevance", p
     if SORTS.get(sort):
         name, reverse = SORTS[sort]
         sortedby = sorting.FieldFacet(name, reverse=reverse)
-    facets = sorting.Facets()
-    for name in FACETS:
-        facets.add_field(name, allow_overlap=False, maptype=sorting.Count)
     with ix.searcher() as searcher:
-        page_results = searcher.search_page(query, max(1, page), pagelen=per_page, filter=flt, sortedby=sortedby,
-                                            groupedby=facets, terms=True)
+        page_results = searcher.search_page(query, max(1, page), pagelen=per_page, filter=flt, sortedby=sortedby)
         page_results.results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
         page_results.results.formatter = HtmlFormatter(tagname="mark", classname="hl", termclass="t")
         results.total = page_results.total
@@ -291,10 +289,55 @@ def search(text: str, *, filters: dict | None = None, sort: str = "relevance", p
             title = hit.highlights("title", minscore=0) if terms else ""
             results.hits.append(Hit(ref=int(hit["ref"]), fields=dict(hit.fields()), title=title or "",
                                     highlights=highlight, score=hit.score or 0.0))
-        for name in FACETS:
-            counts = page_results.results.groups(name)
-            results.facets[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        results.facets, results.facets_partial = _facet_counts(searcher, query, flt)
     return results
+
+
+FACET_CAP = 20_000  # count facets over at most this many matching documents (keeps p95 low)
+
+
+def _facet_counts(searcher, query, flt) -> tuple[dict, bool]:
+    """Facet counts from the sortable columns of the matching documents (no scoring)."""
+    from collections import Counter
+
+    docs = query.docs(searcher)
+    if flt is not None:
+        allowed = set(flt.docs(searcher))
+        docs = (d for d in docs if d in allowed)
+    picked = []
+    partial = False
+    for d in docs:
+        if len(picked) >= FACET_CAP:
+            partial = True
+            break
+        picked.append(d)
+    columns = _facet_columns(searcher)
+    facets = {}
+    for name in FACETS:
+        counts = Counter(map(columns[name].__getitem__, picked))
+        facets[name] = sorted(((v, n) for v, n in counts.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    return facets, partial
+
+
+_columns_cache: dict = {}
+_columns_lock = threading.Lock()
+
+
+def _facet_columns(searcher) -> dict[str, list]:
+    """docnum → facet value, decoded once per index generation (then counting is C-speed)."""
+    reader = searcher.reader()
+    ix = getattr(searcher, "_ix", None)
+    key = (str(index_dir()), ix.latest_generation() if ix is not None else id(reader), reader.doc_count_all())
+    cached = _columns_cache.get("value")
+    if cached and cached[0] == key:
+        return cached[1]
+    with _columns_lock:
+        columns = {}
+        for name in FACETS:
+            column = reader.column_reader(name)
+            columns[name] = [v.decode() if isinstance(v, bytes) else v for v in column]
+        _columns_cache["value"] = (key, columns)
+    return columns
 
 
 def doc_count() -> int:

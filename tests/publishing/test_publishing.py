@@ -24,6 +24,10 @@ def snapshots(db, **where):
 def test_preview_shows_exactly_what_will_be_published_then_publish(db, world, corpus, login):
     client = login(world.finance)
     shack = corpus["projects"]["shack"]
+    start = client.get("/publishing/").get_data(as_text=True)
+    assert "预览公开内容" in start and "测试市住房和城乡建设局" in start and "第三方评价报告" in start
+    missing = client.get("/publishing/?year=2026").get_data(as_text=True)
+    assert "请至少选择一类公开内容" in missing
     page = client.get("/publishing/?year=2026&kinds=goals&kinds=finance_evaluation").get_data(as_text=True)
     assert "预览" in page and shack.name in page and "改造户数" in page and "72.50" in page
     assert MARKER not in page  # drafts and review comments are not in the preview either
@@ -35,6 +39,8 @@ def test_preview_shows_exactly_what_will_be_published_then_publish(db, world, co
     rows = snapshots(db)
     assert {(s.project_ref, s.kind.value) for s in rows} >= {(shack.id, "goals"), (shack.id, "finance_evaluation")}
     assert all(s.version == 1 and s.current for s in rows)
+    listed = client.get("/publishing/published?kind=goals").get_data(as_text=True)
+    assert shack.name in listed and "撤回" in listed
     log = client.get("/publishing/log").get_data(as_text=True)
     assert shack.name in log and world.finance.display_name in log
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PublicationLog)) == len(rows)
