@@ -687,3 +687,25 @@ def opinion_problems(rnd: ReviewRound) -> list[str]:
         if match and in_section:
             problems.append(match.group(1).strip())
     return problems
+
+
+def list_opinion_problems(rnd: ReviewRound, *, actor, deadline: date) -> list:
+    """列入问题台账: list the problems named in a decided round's opinion on the ledger, for the
+    evaluated project's unit (source: report co-review). Once per round."""
+    from portal.ledger.models import Problem, ProblemSource, RectificationType
+    from portal.ledger.operations import list_problem
+
+    if rnd.state != RoundState.DECIDED:
+        raise DomainError(_("评审结论生效后才能将问题列入台账。"))
+    texts = opinion_problems(rnd)
+    if not texts:
+        raise DomainError(_("合议意见中没有“问题”一节的条目，无可挂账的问题。"))
+    reference = _("报告同审 %(title)s 第%(n)s轮", title=rnd.report.title, n=rnd.number)[:200]
+    if db.session.scalar(sa.select(Problem.id).where(Problem.source == ProblemSource.CO_REVIEW,
+                                                     Problem.source_ref == reference).limit(1)):
+        raise DomainError(_("本轮合议意见中的问题已列入台账。"))
+    project = rnd.report.evaluation.project
+    return [list_problem(actor=actor, source=ProblemSource.CO_REVIEW, unit=project.unit, project=project,
+                         category=_("报告同审发现"), description=text, rect_type=RectificationType.DEADLINE,
+                         deadline=deadline, year=rnd.report.evaluation.year, source_ref=reference)
+            for text in texts]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -298,7 +300,16 @@ def round_view(round_id):
     return render_template("portal/reviews/round.html", rnd=rnd, form=form, ready=ops.round_ready(rnd),
                            can_manage=can(current_user, "manage", rnd),
                            can_consolidate=can(current_user, "consolidate", rnd),
-                           inside=internal_reader(current_user))
+                           inside=internal_reader(current_user), ledger_problems=_ledger_problems(rnd))
+
+
+def _ledger_problems(rnd) -> list[str]:
+    """The opinion's problems a bureau user may list on the ledger (none before the decision)."""
+    from portal.ledger.models import Problem
+
+    if rnd.state != RoundState.DECIDED or not can(current_user, "create", Problem):
+        return []
+    return ops.opinion_problems(rnd)
 
 
 def _score_inputs(rnd):
@@ -445,6 +456,29 @@ def send_back(round_id):
         db.session.commit()
         flash(_("已退回牵头人。"), "success")
     return redirect(url_for("reviews.consolidate", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/ledger")
+def list_on_ledger(round_id):
+    """列入问题台账: the problems named in the decided opinion go onto the problem ledger."""
+    from portal.ledger.models import Problem
+
+    rnd = load_or_404(ReviewRound, round_id, "view")
+    require(current_user, "create", Problem)
+    try:
+        deadline = date.fromisoformat(request.form.get("deadline", ""))
+    except ValueError:
+        flash(_("请填写有效的整改时限。"), "error")
+        return redirect(url_for("reviews.round_view", round_id=rnd.id))
+    try:
+        problems = ops.list_opinion_problems(rnd, actor=current_user, deadline=deadline)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("reviews.round_view", round_id=rnd.id))
+    db.session.commit()
+    flash(_("已将 %(n)s 个问题列入问题台账。", n=len(problems)), "success")
+    return redirect(url_for("ledger.index", source="co_review"))
 
 
 # ---- exports --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
@@ -12,5 +13,5 @@ def test_a_person_logs_in_and_sees_the_dashboard(page, world):
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/portal/")
-    assert page.get_by_role("heading", name="工作台").is_visible()
-    assert page.get_by_text(world.unit.display_name).first.is_visible()
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    expect(page.get_by_text(world.unit.display_name).first).to_be_visible()

@@ -3,6 +3,7 @@ shown), audit acknowledges, replies partly, then fully; finance closes."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, make_project
 
@@ -49,7 +50,7 @@ def test_letter_from_draft_to_closed(sqlite_only, page, inq, db):
     page.get_by_label("事项").nth(1).fill("相关审计决定书")
     page.get_by_role("button", name="保存并提交签发").click()
     page.get_by_text("已提交签发").wait_for()
-    assert page.get_by_text("待签发").first.is_visible()
+    expect(page.locator(".badge", has_text="待签发").first).to_be_visible()
     url = page.url
     sign_out(page)
 
@@ -68,7 +69,7 @@ def test_letter_from_draft_to_closed(sqlite_only, page, inq, db):
     page.get_by_label("第 1 项说明").fill("随函附送")
     page.get_by_role("button", name="提交答复").click()
     page.get_by_text("答复已提交").wait_for()
-    assert page.get_by_text("已签收").first.is_visible()
+    expect(page.get_by_text("已签收").first).to_be_visible()
     page.get_by_label("第 2 项答复结果").select_option(label="部分提供")
     page.get_by_label("第 2 项说明").fill("已作出的决定书先行提供")
     page.get_by_role("button", name="提交答复").click()

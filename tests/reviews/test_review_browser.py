@@ -2,6 +2,7 @@
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.reviews import operations as ops
@@ -31,7 +32,7 @@ def review(page, assignment_id, fraction):
     page.locator('input[name="comment_location_0"]').fill("第二章")
     page.locator('textarea[name="comment_text_0"]').fill("抽样方法需说明。")
     page.get_by_role("button", name="提交评审意见").click()
-    assert page.get_by_text("评审意见已提交。").is_visible()
+    expect(page.get_by_text("评审意见已提交。")).to_be_visible()
 
 
 def upload(page, report_id, tmp_path, name, note=None):
@@ -42,7 +43,7 @@ def upload(page, report_id, tmp_path, name, note=None):
     if note:
         page.get_by_label("修改说明").fill(note)
     page.get_by_role("button", name="上传").click()
-    assert page.get_by_text("已提交 V").first.is_visible()
+    expect(page.get_by_text("已提交 V").first).to_be_visible()
 
 
 def consolidate(page, round_id, decision, opinion):
@@ -56,7 +57,7 @@ def consolidate(page, round_id, decision, opinion):
 def endorse(page, round_id):
     page.goto(f"/portal/reviews/rounds/{round_id}/consolidate")
     page.get_by_role("button", name="会签同意").click()
-    assert page.get_by_text("两局均已会签，评审结论已生效。").is_visible()
+    expect(page.get_by_text("两局均已会签，评审结论已生效。")).to_be_visible()
 
 
 def read(fn):
@@ -81,7 +82,7 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     page.goto(f"/portal/reviews/evaluations/{evaluation_id}/draw")
     page.get_by_label("监督人（见证人）").fill("周明、刘芳")
     page.get_by_role("button", name="抽签").click()
-    assert page.get_by_text("复核一致").is_visible()
+    expect(page.get_by_text("复核一致")).to_be_visible()
     report_id, chosen = read(lambda: db.session.query(Report.id, Report.agency_id).one())
     agency_user = agency if chosen == agency_org_id else other_agency
 
@@ -94,7 +95,7 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     page.get_by_label(f"{audit.display_name}（审计）", exact=True).check()
     page.get_by_label("评审截止日期").fill("2099-12-31")
     page.get_by_role("button", name="开启评审").click()
-    assert page.get_by_text("第1轮评审已开启。").is_visible()
+    expect(page.get_by_text("第1轮评审已开启。")).to_be_visible()
 
     def current_round():
         rnd = db.session.get(Report, report_id).current_round
@@ -107,7 +108,7 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     page.goto(f"/portal/reviews/assignments/{mine[finance.id]}")  # blind before submitting
     assert "403" in page.locator("h1").inner_text()
     review(page, mine[audit.id], 0.7)
-    assert page.get_by_text("其他评审人员的意见").is_visible()
+    expect(page.get_by_text("其他评审人员的意见")).to_be_visible()
 
     sign_in(page, finance)
     consolidate(page, round_id, "修改后重审", "## 存在问题\n\n1. 抽样方法未说明。\n2. 部分数据与决算不一致。")
@@ -116,7 +117,7 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
 
     sign_in(page, agency_user)
     page.goto(f"/portal/reviews/reports/{report_id}")
-    assert page.get_by_text("部分数据与决算不一致").is_visible()
+    expect(page.get_by_text("部分数据与决算不一致")).to_be_visible()
     assert page.get_by_text(audit.display_name).count() == 0
     upload(page, report_id, tmp_path, "评价报告V2.docx", note="已补充抽样方法，更正数据。")
 
@@ -131,5 +132,5 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     sign_in(page, audit)
     endorse(page, round2)
     page.goto(f"/portal/reviews/reports/{report_id}")
-    assert page.get_by_text("第2轮结论：通过").is_visible()
+    expect(page.get_by_text("第2轮结论：通过")).to_be_visible()
     assert read(lambda: db.session.get(Report, report_id).state) == ReportState.ACCEPTED
