@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-
 from datetime import date
 
 import sqlalchemy as sa
