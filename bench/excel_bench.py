@@ -1,14 +1,14 @@
 """Excel: time and peak memory of writing 50,000 ledger-like rows with
 `portal.core.excel.write_xlsx` (beside the csv module writing the same rows), and of reading a
-10,000-indicator goal workbook with `portal.core.excel.read_rows`:
+10,000-indicator goal workbook with the performance module's importer:
 `python -m bench.excel_bench [--rows 50000] [--indicators 10000]`.
 
 Each measurement runs in a fresh subprocess, whose peak resident memory is read from
 /proc/self/status VmHWM (else `ru_maxrss`); the bare interpreter's own peak is printed too.
 
-Hooks: LEDGER_COLUMNS are the problem ledger's ~30 columns (synthetic rows for now; after the
-merge, `rows_for_export` can read real problems). `goal_importer()` returns the performance
-module's real goal importer when it exists, else the bare reader."""
+LEDGER_COLUMNS are the problem ledger's ~30 columns with synthetic rows (bench/ledger_bench.py
+measures the ledger's real export over 50,000 problems). The goal import runs the performance
+module's real importer (validation, all-or-nothing, writes) on a fresh SQLite database."""
 from __future__ import annotations
 
 import argparse
@@ -29,7 +29,6 @@ LEDGER_COLUMNS = [
     "追缴资金", "归还原渠道", "统筹盘活", "加快拨付", "调整账表", "其他", "追责情况", "完善制度情况", "未完成原因及下步措施",
     "状态", "财政销号", "审计销号",
 ]
-GOAL_COLUMNS = ["项目编码", "一级指标", "二级指标", "三级指标", "运算符", "指标值", "度量单位", "分值"]
 
 
 def ledger_rows(count: int):
@@ -47,31 +46,64 @@ def ledger_rows(count: int):
                "整改中", "", ""]
 
 
-def goal_importer():
-    """The performance module's goal importer once merged (a callable taking the file's bytes),
-    else None: the benchmark then measures `read_rows` plus a typed pass over every row."""
-    try:
-        from portal.performance import imports  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(imports, "read_goal_workbook", None)
+# Six indicators per project, weights totalling 90 (the performance module's scheme: the
+# 10-point budget-execution line is added at self-evaluation).
+GOAL_INDICATORS = [
+    ("产出指标", "数量指标", "培训人次", "≥", 1200, "人次", 30), ("产出指标", "质量指标", "培训合格率", "≥", 95, "%", 10),
+    ("产出指标", "成本指标", "人均培训成本", "≤", 500, "元", 10), ("效益指标", "社会效益指标", "培训后就业率", "≥", 80, "%", 20),
+    ("效益指标", "可持续影响指标", "长效培训机制", "定性", "逐步健全", "", 10),
+    ("满意度指标", "服务对象满意度指标", "参训人员满意度", "≥", 90, "%", 10),
+]
+UNIT_CODE = "BENCH01"
 
 
 def make_goal_workbook(path: str, indicators: int) -> None:
+    """A workbook in the standard goal-table layout (the performance module's template), whole
+    projects of six indicators each (10,000 asked → 10,002 written)."""
     from openpyxl import Workbook
 
-    levels = [("产出指标", "数量指标", "建设高标准农田面积", "≥", 5000, "亩", 10),
-              ("产出指标", "质量指标", "验收合格率", "≥", 95, "%", 10),
-              ("产出指标", "时效指标", "按期完成率", "≥", 100, "%", 10),
-              ("效益指标", "社会效益指标", "受益群众人数", "≥", 20000, "人", 15),
-              ("满意度指标", "服务对象满意度指标", "受益群众满意度", "≥", 90, "%", 10)]
+    from portal.performance.excel_io import GOAL_COLUMNS
+
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("绩效指标")
+    sheet = workbook.create_sheet("绩效目标表")
     sheet.append(GOAL_COLUMNS)
-    for i in range(indicators):
-        level = levels[i % len(levels)]
-        sheet.append([f"00101-2026-{i // 10 + 1:04d}", *level])
+    projects = -(-indicators // len(GOAL_INDICATORS))
+    for n in range(projects * len(GOAL_INDICATORS)):
+        project, k = divmod(n, len(GOAL_INDICATORS))
+        code = f"IMP{project:05d}"
+        head = ([code, f"职业技能提升培训项目{project}", 2027, "项目支出", "一般公共预算", UNIT_CODE, 1000000, 1000000,
+                 "全年完成职业技能培训1200人次，培训后就业率达到80%。"] if k == 0 else [code] + [None] * 8)
+        sheet.append(head + list(GOAL_INDICATORS[k]))
     workbook.save(path)
+
+
+def import_with_the_real_importer(data: bytes) -> int:
+    """Run `portal.performance.excel_io.import_goal_workbook` (validation, all-or-nothing, writes)
+    against a fresh migrated SQLite database; returns the number of indicators imported."""
+    import os
+
+    from portal import create_app
+    from portal.accounts.models import Organisation, OrgKind, Role, User
+    from portal.core.migrations_check import upgrade
+    from portal.extensions import db
+    from portal.performance.excel_io import import_goal_workbook
+
+    folder = tempfile.mkdtemp(prefix="goal-import-")
+    url = f"sqlite:///{os.path.join(folder, 'bench.db')}"
+    upgrade(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_DIR": folder})
+    with app.app_context():
+        finance = Organisation(name="基准财政局", kind=OrgKind.FINANCE_BUREAU, code="BFIN")
+        unit = Organisation(name="基准人社局", kind=OrgKind.BUDGET_UNIT, code=UNIT_CODE)
+        user = User(username="bench", display_name="基准", organisation=finance, password_hash="x")
+        user.set_roles([Role.FINANCE_OFFICER])
+        db.session.add_all([finance, unit, user])
+        db.session.commit()
+        report = import_goal_workbook(data, actor=user)
+        if report.errors:
+            raise RuntimeError(f"import refused: {report.errors[:3]}")
+        db.session.commit()
+        return report.indicators
 
 
 # ---- children (run in their own process) -----------------------------------------------------
@@ -105,22 +137,10 @@ def child(task: str, arg: str, count: int) -> dict:
     elif task == "read":
         with open(arg, "rb") as f:
             data = f.read()
-        importer = goal_importer()
-        from portal.core.excel import read_rows
-
         t0 = time.perf_counter()
-        if importer is not None:
-            importer(data)
-            rows = count
-        else:
-            rows = 0
-            for number, values in read_rows(data):
-                if number == 1:
-                    continue
-                Decimal(str(values[5])), Decimal(str(values[7]))  # the typed pass an importer makes
-                rows += 1
+        rows = import_with_the_real_importer(data)
         return {"seconds": time.perf_counter() - t0, "maxrss_kb": _maxrss(), "rows": rows,
-                "importer": "performance" if importer else "read_rows"}
+                "importer": "performance.excel_io.import_goal_workbook"}
     return {"seconds": time.perf_counter() - t0, "maxrss_kb": _maxrss()}
 
 

@@ -253,7 +253,7 @@ def validate_goal_rows(rows: list[dict], overall_goal: str = "x") -> GoalErrors:
         weights = sum((Decimal(str(r.get("weight") or 0)) for r in rows), Decimal(0))
         if weights != INDICATOR_WEIGHT_TOTAL:
             errors.general.append(_("指标分值合计应为 %(want)s（另有预算执行率 10 分），当前为 %(have)s。",
-                                    want=INDICATOR_WEIGHT_TOTAL, have=weights.normalize()))
+                                    want=INDICATOR_WEIGHT_TOTAL, have=format(weights.normalize(), "f")))
     return errors
 
 

@@ -366,7 +366,15 @@ def monitoring(project_id):
 def warnings():
     year = request.args.get("year", type=int)
     page = paginate(queries.warned_reports_stmt(current_user, year))
-    return render_template("portal/performance/warnings.html", page=page, year=year or "")
+    return render_template("portal/performance/warnings.html", page=page, year=year or "",
+                           can_list_problems=_can_list_problems())
+
+
+def _can_list_problems() -> bool:
+    """Monitoring warnings feed the problem ledger (列条挂账) for those who may list problems."""
+    from portal.ledger.models import Problem
+
+    return can(current_user, "create", Problem)
 
 
 # ---- evaluations -----------------------------------------------------------------------------

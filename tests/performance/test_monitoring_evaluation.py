@@ -44,7 +44,11 @@ def test_monitoring_lights_warning_and_threshold_change(client, db, world, login
     client.post("/logout")
 
     login(world.finance)
-    assert project.name in client.get("/monitoring/warnings").get_data(as_text=True)
+    warnings_page = client.get("/monitoring/warnings").get_data(as_text=True)
+    assert project.name in warnings_page
+    assert f"/ledger/new?project={project.id}" in warnings_page  # a warning can be listed on the ledger
+    listing = client.get(f"/ledger/new?project={project.id}").get_data(as_text=True)
+    assert project.code in listing and 'selected value="monitoring"' in listing
     assert project.name in client.get("/projects?warning=1").get_data(as_text=True)
     assert project.name in client.get("/").get_data(as_text=True)  # dashboard panel
     client.post("/logout")
