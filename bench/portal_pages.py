@@ -15,8 +15,8 @@ PAGES = [
     ("dashboard", "/", "finance"),
     ("organisations (admin, 1st page)", "/admin/organisations", "admin"),
     ("users (admin, 1st page)", "/admin/users", "admin"),
-    ("project list (1st page)", "/performance/projects", "finance"),
-    ("project list filtered by year", "/performance/projects?year={year}", "finance"),
+    ("project list (1st page)", "/projects", "finance"),
+    ("project list filtered by year", "/projects?year={year}", "finance"),
     ("problem ledger filter", "/ledger/?year={year}&state=in_progress", "finance"),
     ("letter list", "/inquiries/", "finance"),
 ]
