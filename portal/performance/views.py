@@ -13,7 +13,7 @@ from portal.core.audit import history
 from portal.core.errors import DomainError
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
-from portal.core.permissions import can, load_or_404, require, visible
+from portal.core.permissions import can, load_or_404, org_subtree_ids, require, visible
 from portal.extensions import db
 from portal.performance import operations as ops
 from portal.performance import queries, settings
@@ -49,6 +49,19 @@ def _orgs(kind=OrgKind.BUDGET_UNIT):
                               .order_by(Organisation.code, Organisation.id)).all()
 
 
+def _filter_orgs(department: str, unit: str):
+    """Departments for the filter, and the units of the chosen department only: a province has
+    thousands of units, which would make every list page a megabyte of <option>s."""
+    rows = db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.parent_id)
+                              .where(Organisation.kind == OrgKind.BUDGET_UNIT)
+                              .order_by(Organisation.code, Organisation.id)).all()
+    departments = [r for r in rows if r.parent_id is None]
+    if department.isdigit():
+        reach = org_subtree_ids(int(department))
+        return departments, [r for r in rows if r.id in reach]
+    return departments, [r for r in rows if unit.isdigit() and r.id == int(unit)]
+
+
 # ---- projects --------------------------------------------------------------------------------
 
 @bp.get("/projects")
@@ -56,10 +69,9 @@ def projects():
     args = {k: request.args.get(k, "") for k in queries.FILTER_KEYS}
     stmt = queries.with_orgs(queries.project_list_stmt(current_user, request.args))
     page = paginate(stmt)
-    units = _orgs()
+    departments, units = _filter_orgs(args.get("department"), args.get("unit"))
     return render_template("portal/performance/projects.html", page=page, args=args,
-                           extras=queries.decorate(page.items), units=units,
-                           departments=[u for u in units if u.parent_id is None],
+                           extras=queries.decorate(page.items), units=units, departments=departments,
                            kinds=ProjectKind, budget_types=BudgetType, grades=Grade, bands=queries.AMOUNT_BANDS,
                            can_create=can(current_user, "create", Project))
 

@@ -118,3 +118,12 @@ def test_project_visibility_through_every_url_and_the_api(client, db, world, log
         assert client.get(url, headers=headers).status_code == (200 if SEES[role] else 404)
     evaluations = client.get("/api/v1/evaluations", headers=headers).get_json()["items"]
     assert any(e["id"] == evaluation.id for e in evaluations) is SEES[role]
+
+
+def test_unit_filter_lists_the_chosen_departments_units_only(client, db, world, login):
+    login(world.finance)
+    page = client.get("/projects").get_data(as_text=True)
+    assert f'<option value="{world.subunit.id}"' not in page and "先选择主管部门" in page
+    page = client.get(f"/projects?department={world.department.id}").get_data(as_text=True)
+    assert f'<option value="{world.subunit.id}"' in page
+    assert f'<option value="{world.other_department.id}" selected' not in page
