@@ -1,8 +1,11 @@
-"""Evaluation report texts (评价报告): several pages each, stored as text attachments linked to
-completed finance (then department) evaluations with purpose "report". No files are written:
-the `text` column holds the report, as text extraction would have left it.
+"""Evaluation reports (评价报告): several pages each, stored as PDF attachments linked to completed
+finance (then department) evaluations with purpose "report". No files are written: the `text`
+column holds the report as text extraction would have left it, and `ctx.data["report_pdfs"]`
+keeps each report's bytes (a small one-page PDF cover: the publishing plug-in copies them into
+the public file table, as publishing a real report would).
 
-Publishes: ctx.data["reports"] (list of (attachment_id, evaluation_id))."""
+Publishes: ctx.data["reports"] (list of (attachment_id, evaluation_id)), ctx.data["report_pdfs"]
+(sha256 -> PDF bytes)."""
 from __future__ import annotations
 
 import hashlib
@@ -42,6 +45,7 @@ def generate(ctx, conn, scale) -> None:
     project = ctx.data["project"]
     org = ctx.data["org"]
     reports = []
+    pdfs: dict[str, bytes] = {}
 
     def rows():
         for eid in chosen:
@@ -65,11 +69,12 @@ def generate(ctx, conn, scale) -> None:
                     length += len(sentence)
                 parts.append("".join(paragraph))
             text = "\n".join(parts)
-            data = text.encode("utf-8")
+            pdf = cover_pdf(f"Performance evaluation report No. {eid}", len(text))
+            sha = hashlib.sha256(pdf).hexdigest()
+            pdfs[sha] = pdf
             aid = ctx.new_id("attachments")
             reports.append((aid, eid))
-            yield (aid, hashlib.sha256(data).hexdigest(), f"{name}绩效评价报告.txt"[:255], "text", len(data), text,
-                   None, None, ctx.now)
+            yield (aid, sha, f"{name}绩效评价报告.pdf"[:255], "pdf", len(pdf), text, None, None, ctx.now)
 
     ctx.insert(conn, "attachments", rows(), total=len(chosen), columns=[
         "id", "sha256", "filename", "kind", "size", "text", "document_date", "uploaded_by_id", "uploaded_at"])
@@ -77,3 +82,25 @@ def generate(ctx, conn, scale) -> None:
                [(ctx.new_id("attachment_links"), aid, "evaluations", eid, "report") for aid, eid in reports],
                columns=["id", "attachment_id", "record_type", "record_id", "purpose"])
     ctx.data["reports"] = reports
+    ctx.data["report_pdfs"] = pdfs
+
+
+def cover_pdf(title: str, chars: int) -> bytes:
+    """A valid one-page PDF (Helvetica, ASCII): the stand-in for a report's file."""
+    stream = f"BT /F1 16 Tf 72 760 Td ({title}) Tj 0 -24 Td /F1 11 Tf ({chars} characters of text) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
