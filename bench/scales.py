@@ -27,7 +27,7 @@ SCALES = {
     "tiny": Scale("tiny", counties=2, departments_per_county=4, units_per_department=(1, 2), years=(2024, 2025),
                   projects=60, indicators_per_goal=(6, 12), evaluated_share=1.0, findings_per_evaluation=0.5,
                   reports=4, report_pages=(1, 2), agencies=3,
-                  problems=40, letters=6, review_share=1.0),
+                  problems=40, letters=8, review_share=1.0),
     # the demo: ~300 budget units, ~1,000 projects (see "Realistic scale" in the domain primer)
     "city": Scale("city", counties=1, departments_per_county=30, units_per_department=(6, 12), years=(2024, 2025),
                   projects=1_000, indicators_per_goal=(6, 14), evaluated_share=1.0, findings_per_evaluation=0.5,
