@@ -280,29 +280,7 @@ def generate(url: str, scale: str | Scale, seed: int = 1, *, migrate: bool = Tru
         with engine.connect() as conn:
             if conn.execute(sa.text("SELECT count(*) FROM organisations")).scalar():
                 raise SystemExit(f"{_safe(url)} is not empty: generate into a fresh database")
-        ctx = Context(engine, scale, seed, quiet=quiet)
-        for plugin in plugins():
-            name = plugin.__name__.rsplit(".", 1)[-1]
-            if not quiet:
-                print(f"[{name}]", file=sys.stderr)
-            t0 = time.perf_counter()
-            with engine.connect() as conn:
-                if engine.dialect.name == "sqlite":  # a bulk load needs no per-commit durability
-                    conn.connection.driver_connection.execute("PRAGMA synchronous=OFF")
-                with conn.begin():
-                    plugin.generate(ctx, conn, scale)
-            ctx.timings[f"plugin:{name}"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                ctx.finish_postgres(conn)
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
-        else:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        ctx.timings["analyze"] = time.perf_counter() - t0
+        ctx = load(engine, scale, seed, quiet=quiet)
     finally:
         engine.dispose()
     total = time.perf_counter() - started
@@ -310,6 +288,35 @@ def generate(url: str, scale: str | Scale, seed: int = 1, *, migrate: bool = Tru
             "schema_seconds": round(schema_seconds, 1), "load_seconds": round(total - schema_seconds, 1),
             "total_seconds": round(total, 1),
             "timings": {k: round(v, 2) for k, v in ctx.timings.items()}}
+
+
+def load(engine: sa.Engine, scale: Scale, seed: int = 1, *, quiet: bool = False) -> Context:
+    """Run every plug-in into the (migrated, empty) database behind `engine`; returns the context
+    the plug-ins shared (ids, data such as ctx.data["public_problems"], counts, timings)."""
+    ctx = Context(engine, scale, seed, quiet=quiet)
+    for plugin in plugins():
+        name = plugin.__name__.rsplit(".", 1)[-1]
+        if not quiet:
+            print(f"[{name}]", file=sys.stderr)
+        t0 = time.perf_counter()
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":  # a bulk load needs no per-commit durability
+                conn.connection.driver_connection.execute("PRAGMA synchronous=OFF")
+            with conn.begin():
+                plugin.generate(ctx, conn, scale)
+        ctx.timings[f"plugin:{name}"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            ctx.finish_postgres(conn)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    ctx.timings["analyze"] = time.perf_counter() - t0
+    return ctx
 
 
 def _safe(url: str) -> str:
@@ -354,4 +361,4 @@ def main(argv=None) -> None:
 if __name__ == "__main__":
     main()
 
-__all__ = ["Context", "generate", "plugins", "BENCH_PASSWORD", "FIXED_NOW", "Decimal", "date"]
+__all__ = ["Context", "generate", "load", "plugins", "BENCH_PASSWORD", "FIXED_NOW", "Decimal", "date"]
