@@ -1,8 +1,9 @@
 """Portal pages at scale through the Flask test client, signed in through the real login form:
 `python -m bench.portal_pages --database-url URL [--runs 20]`. Prints median and p95 per page.
 
-PAGES is plain configuration. After the merge add the ledger filter page and the letter list
-(their paths are listed below already; a page that answers 404 is reported as not available)."""
+PAGES is plain configuration: paths are the portal blueprints' routes (ledger `/ledger/`, letters
+`/inquiries/`, co-review `/reviews/`), signed in as the accounts bench/generators/organisations.py
+creates; a page that answers 404 is reported as not available."""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ PAGES = [
     ("project list (1st page)", "/projects", "finance"),
     ("project list filtered by year", "/projects?year={year}", "finance"),
     ("problem ledger filter", "/ledger/?year={year}&state=in_progress", "finance"),
+    ("problem ledger, overdue bucket", "/ledger/?bucket=overdue", "finance"),
     ("letter list", "/inquiries/", "finance"),
+    ("co-review list", "/reviews/", "finance"),
 ]
 
 
