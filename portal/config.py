@@ -42,6 +42,7 @@ def load_config(overrides: dict | None = None) -> dict:
         # The public site may read snapshots from its own database; by default the same one.
         "PUBLIC_DATABASE_URL": _normalise_db_url(env("PUBLIC_DATABASE_URL", "")) or None,
         "SEARCH_INDEX_DIR": env("SEARCH_INDEX_DIR", str(instance / "search-index")),
+        "SEARCH_INDEX_MEMORY_MB": int(env("SEARCH_INDEX_MEMORY_MB", "512")),  # per indexing process
         "UPLOAD_DIR": env("UPLOAD_DIR", str(instance / "uploads")),
         "MAX_UPLOAD_MB": int(env("MAX_UPLOAD_MB", "20")),
         "MAIL_SERVER": env("MAIL_SERVER", ""),

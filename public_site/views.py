@@ -237,7 +237,7 @@ def search():
     q, filters, sort, page = _search_args()
     fmt = request.args.get("format")
     if fmt:
-        found = engine.search(q, filters=filters, sort=sort, page=1, per_page=1000)
+        found = engine.search(q, filters=filters, sort=sort, page=1, per_page=1000, highlight=False)
         return download(fmt, "搜索结果", found.hits, headers=["项目名称", "主管部门", "实施单位", "年度", "评价等级", "链接"],
                         to_row=_hit_row, to_json=lambda h: dict(zip(
                             ["name", "department", "unit", "year", "grade", "url"], _hit_row(h), strict=True)))

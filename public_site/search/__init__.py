@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import shutil
 import threading
 from contextlib import contextmanager
@@ -19,32 +20,35 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from whoosh import index as whoosh_index
-from whoosh import query as Q
-from whoosh import sorting
+from whoosh.columns import RefBytesColumn
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.highlight import ContextFragmenter, HtmlFormatter
 
-from public_site.search.analysis import ChineseAnalyzer, query_terms
+from public_site.search import highlight as marks
+from public_site.search.analysis import ChineseAnalyzer, load_dictionary, query_terms
+from public_site.search.matching import IndexView
 
 log = logging.getLogger("public_site.search")
 
 FACETS = ("year", "department", "project_kind", "budget_type", "amount_band", "grade", "rectification")
+TEXT_FIELDS = ("title", "body", "report")
 REPORT_TEXT_LIMIT = 30_000
 SORTS = {"relevance": None, "newest": ("published", True), "score": ("score", True), "amount": ("amount", True)}
+SORT_COLUMNS = ("published", "score", "amount")
 
 
 def schema() -> Schema:
     analyzer = ChineseAnalyzer()
     return Schema(
         ref=ID(stored=True, unique=True),
-        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0),
-        body=TEXT(analyzer=analyzer, stored=True),
-        report=TEXT(analyzer=analyzer, stored=True),
+        # word frequencies only (no positions: queries are sets of words, snippets are found in
+        # the stored text), which keeps the index small and fast to write
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=3.0, phrase=False),
+        body=TEXT(analyzer=analyzer, stored=True, phrase=False),
+        report=TEXT(analyzer=analyzer, stored=True, phrase=False),
         department_name=STORED, unit=STORED, grade_label=STORED,
-        year=ID(stored=True, sortable=True), department=ID(stored=True, sortable=True),
-        project_kind=ID(stored=True, sortable=True), budget_type=ID(stored=True, sortable=True),
-        amount_band=ID(stored=True, sortable=True), grade=ID(stored=True, sortable=True),
-        rectification=ID(stored=True, sortable=True), kinds=ID(stored=True, sortable=True),
+        kinds=ID(stored=True),
+        # facets: few distinct values, so each document stores a reference into a list of them
+        **{name: ID(stored=True, sortable=RefBytesColumn()) for name in FACETS},
         published=DATETIME(stored=True, sortable=True),
         score=NUMERIC(int, bits=32, stored=True, sortable=True, default=0),  # score × 100
         amount=NUMERIC(int, bits=64, stored=True, sortable=True, default=0),  # yuan
@@ -155,7 +159,11 @@ def _write_documents(writer, docs: dict[int, dict | None]) -> None:
 # ---- the queue -------------------------------------------------------------------------------
 
 def apply_queue(batch: int = 500) -> int:
-    """Drain the queue (single writer). Returns how many queue rows were applied."""
+    """Drain the queue (single writer). Returns how many queue rows were applied.
+
+    The database is read in short transactions, never held while the index is written, and a
+    queue row is deleted only after the index holds its project: a crash before that re-applies
+    it (idempotent), and rows committed meanwhile (whatever their id) wait for the next round."""
     from portal.extensions import db
     from portal.publishing.models import SearchQueueItem
 
@@ -165,10 +173,10 @@ def apply_queue(batch: int = 500) -> int:
         while True:
             rows = db.session.execute(sa.select(SearchQueueItem.id, SearchQueueItem.project_ref)
                                       .order_by(SearchQueueItem.id).limit(batch)).all()
+            docs = documents_for({ref for _id, ref in rows}) if rows else {}
+            db.session.commit()  # end the read (on SQLite an IMMEDIATE transaction) before writing
             if not rows:
-                db.session.commit()  # end the (SQLite: IMMEDIATE) read transaction
                 break
-            docs = documents_for({ref for _id, ref in rows})
             writer = ix.writer()
             try:
                 _write_documents(writer, docs)
@@ -176,11 +184,18 @@ def apply_queue(batch: int = 500) -> int:
                 writer.cancel()
                 raise
             writer.commit()
-            # Only after the index holds them: a crash before here re-applies (idempotent).
-            db.session.execute(sa.delete(SearchQueueItem).where(SearchQueueItem.id <= rows[-1][0]))
-            db.session.commit()
+            _dequeue([row_id for row_id, _ref in rows])
             applied += len(rows)
     return applied
+
+
+def _dequeue(ids: list[int]) -> None:
+    from portal.extensions import db
+    from portal.publishing.models import SearchQueueItem
+
+    for start in range(0, len(ids), 500):
+        db.session.execute(sa.delete(SearchQueueItem).where(SearchQueueItem.id.in_(ids[start:start + 500])))
+    db.session.commit()
 
 
 def apply_quietly() -> None:
@@ -191,23 +206,35 @@ def apply_quietly() -> None:
         log.exception("search queue not applied; it stays queued")
 
 
+PARALLEL_FROM = 2_000  # projects; below this one process indexes faster than starting others
+
+
 def reindex(progress=None, batch: int = 500) -> int:
-    """Rebuild the whole index from the current snapshots."""
+    """Rebuild the whole index from the current snapshots (into a new directory, swapped in at
+    the end, so searches go on meanwhile). Large rebuilds segment text on every core."""
     from portal.extensions import db
     from portal.publishing.models import SearchQueueItem, Snapshot
 
     with writer_lock():
-        last_queued = db.session.scalar(sa.select(sa.func.max(SearchQueueItem.id))) or 0
+        queued = list(db.session.scalars(sa.select(SearchQueueItem.id)))  # covered by this rebuild
         refs = list(db.session.scalars(sa.select(Snapshot.project_ref).where(Snapshot.current.is_(True))
                                        .distinct().order_by(Snapshot.project_ref)))
+        db.session.commit()  # hold no transaction (on SQLite: no write lock) while indexing
         tmp = index_dir().with_name(index_dir().name + ".new")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         ix = whoosh_index.create_in(str(tmp), schema())
-        writer = ix.writer(limitmb=128)
+        procs = min(os.cpu_count() or 1, 4) if len(refs) >= PARALLEL_FROM else 1
+        memory = current_app.config["SEARCH_INDEX_MEMORY_MB"]  # per process, before sorting runs on disk
+        writer = (ix.writer(limitmb=memory, procs=procs, multisegment=True) if procs > 1
+                  else ix.writer(limitmb=memory))
         for start in range(0, len(refs), batch):
             chunk = refs[start:start + batch]
-            _write_documents(writer, documents_for(chunk))
+            docs = documents_for(chunk)
+            db.session.commit()
+            for doc in docs.values():
+                if doc is not None:
+                    writer.add_document(**doc)
             if progress:
                 progress(len(chunk))
         writer.commit()
@@ -217,8 +244,7 @@ def reindex(progress=None, batch: int = 500) -> int:
             index_dir().rename(old)
         tmp.rename(index_dir())
         shutil.rmtree(old, ignore_errors=True)
-        db.session.execute(sa.delete(SearchQueueItem).where(SearchQueueItem.id <= last_queued))
-        db.session.commit()
+        _dequeue(queued)
     apply_queue()  # anything queued meanwhile
     return len(refs)
 
@@ -243,7 +269,6 @@ class Results:
     per_page: int = 20
     hits: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
-    facets_partial: bool = False
 
     @property
     def pages(self) -> int:
@@ -258,86 +283,62 @@ class Results:
         return self.page < self.pages
 
 
-def build_query(terms: list[str]):
-    parts = [Q.Or([Q.Term("title", t), Q.Term("body", t), Q.Term("report", t)]) for t in terms]
-    return Q.And(parts) if len(parts) > 1 else parts[0]
+SORT_LIMIT = 100_000  # a download takes at most this many hits
 
 
 def search(text: str, *, filters: dict | None = None, sort: str = "relevance", page: int = 1,
-           per_page: int = 20) -> Results:
+           per_page: int = 20, highlight: bool = True) -> Results:
+    """One page of hits (every query word must occur), exact facet counts over all matches."""
     terms = query_terms(text)
+    page = max(1, page)
     results = Results(query=text, terms=terms, page=page, per_page=per_page)
-    if not index_dir().exists() or not whoosh_index.exists_in(str(index_dir())):
+    view = current_view()
+    if view is None:
         return results
-    ix = whoosh_index.open_dir(str(index_dir()))
-    query = build_query(terms) if terms else Q.Every()
-    conditions = [Q.Term(name, str(value)) for name, value in (filters or {}).items() if value not in (None, "")]
-    flt = Q.And(conditions) if conditions else None
-    sortedby = None
-    if SORTS.get(sort):
-        name, reverse = SORTS[sort]
-        sortedby = sorting.FieldFacet(name, reverse=reverse)
-    with ix.searcher() as searcher:
-        page_results = searcher.search_page(query, max(1, page), pagelen=per_page, filter=flt, sortedby=sortedby)
-        page_results.results.fragmenter = ContextFragmenter(maxchars=160, surround=40)
-        page_results.results.formatter = HtmlFormatter(tagname="mark", classname="hl", termclass="t")
-        results.total = page_results.total
-        for hit in page_results:
-            highlight = ""
-            if terms:
-                highlight = hit.highlights("body", top=2) or hit.highlights("report", top=2)
-            title = hit.highlights("title", minscore=0) if terms else ""
-            results.hits.append(Hit(ref=int(hit["ref"]), fields=dict(hit.fields()), title=title or "",
-                                    highlights=highlight, score=hit.score or 0.0))
-        results.facets, results.facets_partial = _facet_counts(searcher, query, flt)
+    filters = {name: str(value) for name, value in (filters or {}).items() if value not in (None, "")}
+    unknown = set(filters) - set(FACETS)
+    if unknown:
+        raise ValueError(f"not a facet: {sorted(unknown)}")
+    start = (page - 1) * per_page
+    found = view.match(terms, filters, SORTS.get(sort), start, min(start + per_page, SORT_LIMIT), FACETS)
+    results.total, results.facets = found.total, found.facets
+    for docnum, score in zip(found.docnums.tolist(), found.scores.tolist(), strict=True):
+        fields = view.searcher.stored_fields(docnum)
+        title = body = ""
+        if highlight and terms:
+            title = marks.whole(fields["title"], terms)
+            body = marks.fragments(fields.get("body", ""), terms) or marks.fragments(fields.get("report", ""), terms)
+        results.hits.append(Hit(ref=int(fields["ref"]), fields=fields, title=title, highlights=body, score=score))
     return results
 
 
-FACET_CAP = 20_000  # count facets over at most this many matching documents (keeps p95 low)
+_views = threading.local()
 
 
-def _facet_counts(searcher, query, flt) -> tuple[dict, bool]:
-    """Facet counts from the sortable columns of the matching documents (no scoring)."""
-    from collections import Counter
-
-    docs = query.docs(searcher)
-    if flt is not None:
-        allowed = set(flt.docs(searcher))
-        docs = (d for d in docs if d in allowed)
-    picked = []
-    partial = False
-    for d in docs:
-        if len(picked) >= FACET_CAP:
-            partial = True
-            break
-        picked.append(d)
-    columns = _facet_columns(searcher)
-    facets = {}
-    for name in FACETS:
-        counts = Counter(map(columns[name].__getitem__, picked))
-        facets[name] = sorted(((v, n) for v, n in counts.items() if v), key=lambda kv: (-kv[1], kv[0]))
-    return facets, partial
+def current_view() -> IndexView | None:
+    """This thread's view of the index, rebuilt only when a writer has committed a new generation
+    (opening the index and decoding its columns is most of the work, done once per generation)."""
+    directory = str(index_dir())
+    try:
+        stat = index_dir().stat()
+    except FileNotFoundError:
+        return None
+    key = (directory, stat.st_ino, stat.st_ctime_ns)  # a rebuilt index is a new directory
+    view = getattr(_views, "by_dir", {}).get(key)
+    if view is not None and view.searcher.up_to_date():
+        return view
+    if view is None and not whoosh_index.exists_in(directory):
+        return None
+    load_dictionary()  # jieba's dictionaries: once per process, before the first query's clock starts
+    searcher = view.searcher.refresh() if view is not None else whoosh_index.open_dir(directory).searcher()
+    forget_views()
+    _views.by_dir = {key: IndexView(searcher, text_fields=TEXT_FIELDS, facets=FACETS, sorts=SORT_COLUMNS)}
+    return _views.by_dir[key]
 
 
-_columns_cache: dict = {}
-_columns_lock = threading.Lock()
-
-
-def _facet_columns(searcher) -> dict[str, list]:
-    """docnum → facet value, decoded once per index generation (then counting is C-speed)."""
-    reader = searcher.reader()
-    ix = getattr(searcher, "_ix", None)
-    key = (str(index_dir()), ix.latest_generation() if ix is not None else id(reader), reader.doc_count_all())
-    cached = _columns_cache.get("value")
-    if cached and cached[0] == key:
-        return cached[1]
-    with _columns_lock:
-        columns = {}
-        for name in FACETS:
-            column = reader.column_reader(name)
-            columns[name] = [v.decode() if isinstance(v, bytes) else v for v in column]
-        _columns_cache["value"] = (key, columns)
-    return columns
+def forget_views() -> None:
+    """Let go of this thread's views (their searchers close when no longer referenced)."""
+    _views.by_dir = {}
 
 
 def doc_count() -> int:

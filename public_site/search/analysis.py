@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -62,7 +63,7 @@ def _cjk(word: str) -> bool:
     return all("\u4e00" <= ch <= "\u9fff" for ch in word)
 
 
-def _words(value: str):
+def _segment(value: str):
     """jieba's search-mode words, plus every two-character piece of longer Chinese words, so a
     query word the dictionary splits differently (老旧 + 小区 inside 老旧小区改造) still matches."""
     seen = set()
@@ -77,6 +78,27 @@ def _words(value: str):
             if piece[:2] not in seen:
                 seen.add(piece[:2])
                 yield piece
+
+
+# jieba segments each run of Chinese characters, letters and digits on its own, so the words of
+# a run never depend on its neighbours: segment a run once and reuse it. Indicator names, unit
+# names and headings recur across thousands of projects, which makes indexing several times faster.
+_RUN = jieba.re_han_default
+
+
+@lru_cache(maxsize=200_000)
+def _run_words(run: str) -> tuple:
+    return tuple(_segment(run))
+
+
+def _words(value: str):
+    offset = 0
+    for block in _RUN.split(value):
+        if block:
+            words = _run_words(block) if _RUN.match(block) else _segment(block)
+            for word, start, end in words:
+                yield word, offset + start, offset + end
+            offset += len(block)
 
 
 class JiebaTokenizer(Tokenizer):
