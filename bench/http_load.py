@@ -5,9 +5,10 @@ The load generator is Debian's `wrk` (installed with apt-get when missing and po
 small keep-alive Python client in a few processes. Both are bounded in time and connections and
 only ever talk to 127.0.0.1. Prints requests/s, latency median/p95, and page ÷ static ratios.
 
-PAGES is plain configuration: after the merge add the public project page, browse page and
-search page, and the portal pages. `{project_id}` / `{year}` are filled from the database; a
-page that answers 404 is reported as "not available" (the module is not merged yet)."""
+PAGES is plain configuration. `{project_id}` (a published project with a report) and `{year}` are
+filled from the database; "paths" pages draw each request from 2,000 seeded paths (projects,
+browse filters, search queries), so that what is measured is rendering, not the page cache.
+Public search pages need the index (`--index-dir`, built by `bench.search_bench`)."""
 from __future__ import annotations
 
 import argparse
@@ -29,15 +30,21 @@ import sqlalchemy as sa
 
 from bench.common import PROJECT_ROOT, Figure, guarded, print_figures
 
-# app: "public" (public_site) or "portal"; login: a generated username (password BENCH_PASSWORD)
+# app: "public" (public_site) or "portal"; login: a generated username (password BENCH_PASSWORD).
+# "paths": a list of paths drawn at random per request (many different pages, so the page cache
+# rarely helps) instead of one path requested over and over (a popular page, served from it).
 PAGES = [
     {"name": "public home", "app": "public", "path": "/"},
-    {"name": "public project page", "app": "public", "path": "/projects/{project_id}"},
-    {"name": "public browse page", "app": "public", "path": "/projects?year={year}"},
+    {"name": "public project page (one page)", "app": "public", "path": "/projects/{project_id}"},
+    {"name": "public project page (random of 2,000)", "app": "public", "paths": "projects"},
+    {"name": "public browse page (results, one year)", "app": "public", "path": "/results?year={year}"},
+    {"name": "public browse page (random filters)", "app": "public", "paths": "browse"},
     {"name": "public search page", "app": "public", "path": "/search?q=%E6%A3%9A%E6%88%B7%E5%8C%BA%E6%94%B9%E9%80%A0"},
+    {"name": "public search page (random queries)", "app": "public", "paths": "searches"},
     {"name": "portal dashboard", "app": "portal", "path": "/", "login": "finance"},
-    {"name": "portal project list", "app": "portal", "path": "/performance/projects", "login": "finance"},
+    {"name": "portal project list", "app": "portal", "path": "/projects", "login": "finance"},
 ]
+RANDOM_PATHS = 2_000
 STATIC = {"public": "/static/css/public.css", "portal": "/static/css/portal.css"}
 FACTORIES = {"public": "public_site:create_app()", "portal": "portal:create_app()"}
 USER_AGENT = "jixiao-bench/1"
@@ -52,11 +59,11 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 sync workers on a loopback port, serving one app factory."""
 
-    def __init__(self, app: str, database_url: str, workers: int = 2):
+    def __init__(self, app: str, database_url: str, workers: int = 2, index_dir: str | None = None):
         self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="bench-gunicorn-")
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench-secret-key",
-               "INSTANCE_DIR": self.tmp, "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", self.tmp + "/index")}
+               "INSTANCE_DIR": self.tmp, "SEARCH_INDEX_DIR": index_dir or self.tmp + "/index"}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
             [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
@@ -141,6 +148,13 @@ done = function(summary, latency, requests)
     latency:percentile(95), latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
 end
 """
+# Many paths: each wrk thread draws one at random per request (its own seed).
+WRK_PATHS = """
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args) math.randomseed(tid * 7919) end
+request = function() return wrk.format("GET", paths[math.random(#paths)]) end
+"""
 
 
 def ensure_wrk() -> str | None:
@@ -155,15 +169,18 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(wrk: str, port: int, path: str, cookie: str, duration: int, connections: int) -> dict:
+def run_wrk(wrk: str, port: int, paths: list[str], cookie: str, duration: int, connections: int) -> dict:
+    script_text = WRK_SCRIPT
+    if len(paths) > 1:
+        script_text += "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n" + WRK_PATHS
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
+        script.write(script_text)
     try:
         cmd = [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script.name,
                "-H", f"User-Agent: {USER_AGENT}"]
         if cookie:
             cmd += ["-H", f"Cookie: {cookie}"]
-        done = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+        done = subprocess.run(cmd + [f"http://127.0.0.1:{port}{paths[0]}"], capture_output=True, text=True,
                               timeout=duration + 30)
     finally:
         os.unlink(script.name)
@@ -176,13 +193,16 @@ def run_wrk(wrk: str, port: int, path: str, cookie: str, duration: int, connecti
 
 
 def _python_worker(args) -> list[float]:
-    port, path, cookie, until = args
+    import random
+
+    port, paths, cookie, until, seed = args
+    rng = random.Random(seed)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
     samples = []
     while time.time() < until:
         t0 = time.perf_counter()
-        conn.request("GET", path, headers=headers)
+        conn.request("GET", rng.choice(paths), headers=headers)
         response = conn.getresponse()
         response.read()
         samples.append(time.perf_counter() - t0 if response.status < 400 else -1.0)
@@ -190,10 +210,11 @@ def _python_worker(args) -> list[float]:
     return samples
 
 
-def run_python_client(port: int, path: str, cookie: str, duration: int, connections: int) -> dict:
+def run_python_client(port: int, paths: list[str], cookie: str, duration: int, connections: int) -> dict:
     until = time.time() + duration
-    with multiprocessing.Pool(min(connections, 4)) as pool:
-        parts = pool.map(_python_worker, [(port, path, cookie, until)] * min(connections, 4))
+    workers = min(connections, 4)
+    with multiprocessing.Pool(workers) as pool:
+        parts = pool.map(_python_worker, [(port, paths, cookie, until, seed) for seed in range(workers)])
     samples = [s for part in parts for s in part if s >= 0]
     errors = sum(1 for part in parts for s in part if s < 0)
     from bench.common import percentile
@@ -205,55 +226,79 @@ def run_python_client(port: int, path: str, cookie: str, duration: int, connecti
 # ---- the benchmark --------------------------------------------------------------------------
 
 def placeholders(database_url: str) -> dict:
+    """A published project with the fullest page (goals, results, report), the latest year, and
+    RANDOM_PATHS paths of each random kind (seeded: the same paths every run)."""
+    import random
+
+    from bench.search_bench import QUERIES
+
+    rng = random.Random(1)
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text("SELECT id, year FROM projects ORDER BY id LIMIT 1")).first()
-    except Exception:
-        row = None
+            year = conn.execute(sa.text("SELECT max(year) FROM projects")).scalar() or 2025
+            report = conn.execute(sa.text("SELECT min(project_ref) FROM pub_snapshots WHERE kind = 'report' "
+                                          "AND current")).scalar()
+            refs = [r for (r,) in conn.execute(sa.text(
+                "SELECT DISTINCT project_ref FROM pub_snapshots WHERE current ORDER BY project_ref"))]
+            departments = [d for (d,) in conn.execute(sa.text(
+                "SELECT DISTINCT department_ref FROM pub_snapshots ORDER BY department_ref"))]
     finally:
         engine.dispose()
-    return {"project_id": row[0] if row else 1, "year": row[1] if row else 2025}
+    projects = [f"/projects/{r}" for r in rng.sample(refs, min(RANDOM_PATHS, len(refs)))] or ["/projects/1"]
+    browse = []
+    for _ in range(RANDOM_PATHS):
+        filters = {"year": rng.choice((year - 2, year - 1, year)), "grade": rng.choice(("", "excellent", "good",
+                                                                                          "fair", "poor"))}
+        if departments and rng.random() < 0.5:
+            filters["department"] = rng.choice(departments)
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v})
+        browse.append(f"/{rng.choice(('goals', 'results'))}?{query}&page={rng.randint(1, 3)}")
+    searches = []
+    for _ in range(RANDOM_PATHS):
+        q, filters, sort = rng.choice(QUERIES)
+        searches.append("/search?" + urllib.parse.urlencode({"q": q, **filters, "sort": sort,
+                                                             "page": rng.randint(1, 3)}))
+    return {"fill": {"project_id": report or (refs[0] if refs else 1), "year": year},
+            "paths": {"projects": projects, "browse": browse, "searches": searches}}
 
 
-def measure(database_url: str, duration: int = 5, connections: int = 8, pages=None) -> list[Figure]:
+def measure(database_url: str, duration: int = 5, connections: int = 8, pages=None,
+            index_dir: str | None = None) -> list[Figure]:
     from bench.generate import BENCH_PASSWORD
 
     pages = pages or PAGES
-    fill = placeholders(database_url)
+    found = placeholders(database_url)
     wrk = ensure_wrk()
     figures: list[Figure] = []
     for app in ("public", "portal"):
         wanted = [p for p in pages if p["app"] == app]
         if not wanted:
             continue
-        server = Server(app, database_url)
+        server = Server(app, database_url, index_dir=index_dir)
         try:
-            def load(path, cookie="", port=server.port):
+            def load(paths, cookie="", port=server.port):
                 if wrk:
-                    return run_wrk(wrk, port, path, cookie, duration, connections)
-                return run_python_client(port, path, cookie, duration, connections)
+                    return run_wrk(wrk, port, paths, cookie, duration, connections)
+                return run_python_client(port, paths, cookie, duration, connections)
 
-            static = load(STATIC[app])
+            static = load([STATIC[app]])
             label = f"static {STATIC[app].rsplit('/', 1)[-1]}"
             figures.append(Figure("http", f"{app} static file req/s", static["rps"], "req/s",
                                   note=f"{static['tool']}, {connections} conns, {duration}s", higher_is_better=True))
             figures.append(Figure("http", f"{app} static file median", static["p50_ms"], "ms"))
             cookies: dict[str, str] = {}
             for page in wanted:
-                path = page["path"].format(**fill)
+                paths = found["paths"][page["paths"]] if "paths" in page else [page["path"].format(**found["fill"])]
                 cookie = ""
                 if page.get("login"):
                     cookie = cookies.get(page["login"]) or server.login(page["login"], BENCH_PASSWORD)
                     cookies[page["login"]] = cookie
-                status, _body, _headers = server.get(path, cookie)
-                if status == 404:
-                    figures.append(Figure("http", f"{page['name']}", None, "", note="not available (404): module not merged"))
-                    continue
+                status, _body, _headers = server.get(paths[0], cookie)
                 if status != 200:
                     figures.append(Figure("http", f"{page['name']}", None, "", note=f"answers {status}, not measured"))
                     continue
-                result = load(path, cookie)
+                result = load(paths, cookie)
                 note = f"{result['requests']:,} requests" + (f", {result['errors']} errors" if result["errors"] else "")
                 figures.append(Figure("http", f"{page['name']} req/s", result["rps"], "req/s", static["rps"], label,
                                       note, higher_is_better=True))
@@ -269,8 +314,10 @@ def main(argv=None) -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--duration", type=int, default=5, help="seconds per page (bounded: at most 30)")
     parser.add_argument("--connections", type=int, default=8, help="at most 32")
+    parser.add_argument("--index-dir", help="the search index the public site searches (search_bench builds one)")
     args = parser.parse_args(argv)
-    figures = guarded("http", lambda: measure(args.database_url, min(args.duration, 30), min(args.connections, 32)))
+    figures = guarded("http", lambda: measure(args.database_url, min(args.duration, 30), min(args.connections, 32),
+                                              index_dir=args.index_dir))
     print_figures(figures)
 
 

@@ -1,12 +1,15 @@
-"""Chinese full-text search: Whoosh with a jieba analyser beside SQLite FTS5 on the same text, in
-the same run: `python -m bench.search_bench --database-url URL`.
+"""Chinese full-text search at scale: the public site's own search (`public_site.search`: Whoosh
+index, jieba analysis, numpy query evaluation) beside SQLite FTS5 over the same documents and the
+same words, in the same run: `python -m bench.search_bench --database-url URL [--index-dir DIR]`.
 
-Documents: the generated report texts (attachments) and the project titles. Prints indexing
-throughput (docs/s) and query latency median/p95 over QUERIES for Whoosh, FTS5 over
-jieba-segmented text (unicode61 tokenizer over space-joined words) and FTS5 trigram, and the ratios.
+Documents are the ones the public site indexes: one per published project, built from its
+current snapshots (title, goal/result/problem text, report text). Both engines get the words of
+the project's analyser (jieba search mode + the domain dictionary), so the comparison is engine
+against engine. A query does the work of a results page on both sides: the hit count, the first
+20 hits by relevance with highlighted snippets, and the counts of the seven facets.
 
-The Whoosh side is a small adapter here; after the merge it should call the public site's own
-index (`public_site/search/`) so that the figure is the real one: replace `WhooshAdapter`."""
+Prints indexing throughput (documents/s), index open time, and query latency median/p95 over
+QUERIES: cold (each query's first run after the index is opened, nothing cached) and warm."""
 from __future__ import annotations
 
 import argparse
@@ -15,193 +18,150 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
-
-import sqlalchemy as sa
-from whoosh.analysis import LowercaseFilter, Token, Tokenizer
+from pathlib import Path
 
 from bench.common import Figure, guarded, latency_figures, print_figures, timed
 
-QUERIES = [
-    "棚户区改造", "预算执行率", "专项债券", "义务教育", "农村饮水安全", "绩效目标", "高标准农田", "老旧小区改造",
-    "资金使用不规范", "政府采购", "基本公共卫生服务", "养老服务", "就业补助资金", "污水治理", "第三方机构",
-    "整改", "绩效自评", "结果应用", "满意度", "河道治理", "农村公路", "学生资助", "最低生活保障", "预算编制",
-    "资产管理", "专项资金", "绩效监控", "重点绩效评价", "乡村振兴", "信息化建设",
+# (query, filters, sort): two-character words, department and unit names, numbers, phrases from
+# report text, frequent words (满意度 is in every indicator table) and rare ones
+QUERIES = [(q, {}, "relevance") for q in [
+    "棚户区改造", "预算执行率", "预算执行率低", "专项债券", "义务教育", "农村饮水安全", "绩效目标", "高标准农田",
+    "老旧小区改造", "资金使用不规范", "政府采购", "基本公共卫生服务", "养老服务", "就业补助资金", "污水治理",
+    "第三方机构", "整改", "绩效自评", "结果应用", "满意度", "河道治理", "农村公路", "学生资助", "最低生活保障",
+    "预算编制", "资产管理", "专项资金", "绩效监控", "重点绩效评价", "乡村振兴", "信息化建设", "教育局",
+    "卫生健康委员会", "疾病预防控制中心", "挤占挪用", "验收合格率", "家庭医生签约", "2024", "资金沉淀",
+    "配套资金未落实"]] + [
+    ("满意度", {"year": "2024"}, "amount"), ("棚户区改造", {"grade": "good"}, "score"),
+    ("整改", {"rectification": "in_progress"}, "newest"), ("学校", {"budget_type": "general"}, "relevance"),
 ]
+FACETS = ("year", "department", "project_kind", "budget_type", "amount_band", "grade", "rectification")
+COLUMNS = FACETS + ("published", "score", "amount")
+ORDER = {"relevance": "bm25(docs, 0, 3.0, 1.0, 1.0)", "newest": "published DESC", "score": "score DESC",
+         "amount": "amount DESC"}
 
 
-def documents(database_url: str, max_titles: int | None = None) -> Iterator[tuple[str, str, str]]:
-    """(key, title, body): every report text, then project titles."""
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            for aid, filename, text in conn.execute(sa.text(
-                    "SELECT id, filename, text FROM attachments WHERE text IS NOT NULL ORDER BY id")):
-                yield f"a{aid}", filename, text
-            stmt = "SELECT id, name, description FROM projects ORDER BY id"
-            if max_titles:
-                stmt += f" LIMIT {int(max_titles)}"
-            for pid, name, description in conn.execute(sa.text(stmt)):
-                yield f"p{pid}", name, description or ""
-    finally:
-        engine.dispose()
+def public_app(database_url: str, index_dir: str):
+    import public_site
+
+    tmp = tempfile.mkdtemp(prefix="bench-search-")
+    return public_site.create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench",
+                                   "INSTANCE_DIR": tmp, "SEARCH_INDEX_DIR": index_dir})
 
 
-class JiebaTokenizer(Tokenizer):
-    """jieba in search mode (long words and their parts), with character offsets for highlighting."""
+def build_whoosh(app) -> tuple[float, int]:
+    from public_site import search
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, mode="", **kwargs):
-        import jieba
-
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, (word, start, end) in enumerate(jieba.tokenize(value, mode="search")):
-            if not word.strip():
-                continue
-            token.original = token.text = word
-            token.boost = 1.0
-            token.stopped = False
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
+    with app.app_context():
+        t0 = time.perf_counter()
+        count = search.reindex()
+        return time.perf_counter() - t0, count
 
 
-class WhooshAdapter:
-    """add / commit / query over a Whoosh index with a jieba tokenizer (search mode)."""
+class Fts5:
+    """SQLite FTS5 (unicode61 over the analyser's words, space-joined), facets as UNINDEXED columns."""
 
     def __init__(self, path: str):
-        from whoosh import fields, index
-
-        os.makedirs(path, exist_ok=True)
-        analyzer = JiebaTokenizer() | LowercaseFilter()
-        schema = fields.Schema(key=fields.ID(stored=True, unique=True),
-                               title=fields.TEXT(stored=True, analyzer=analyzer, field_boost=2.0),
-                               body=fields.TEXT(analyzer=analyzer))
-        self.index = index.create_in(path, schema)
-        self.writer = self.index.writer(limitmb=256)
-
-    def add(self, key: str, title: str, body: str) -> None:
-        self.writer.add_document(key=key, title=title, body=body)
-
-    def commit(self) -> None:
-        self.writer.commit()
-        self.searcher = self.index.searcher()
-        from whoosh.qparser import MultifieldParser
-
-        self.parser = MultifieldParser(["title", "body"], schema=self.index.schema)
-
-    def query(self, text: str, limit: int = 20) -> int:
-        results = self.searcher.search(self.parser.parse(text), limit=limit)
-        return len(results)  # the total hit count, as a results page shows it
-
-    def close(self) -> None:
-        self.searcher.close()
-
-
-class Fts5Adapter:
-    """SQLite FTS5: 'jieba' = words segmented by jieba, space-joined, unicode61 tokenizer;
-    'trigram' = raw text with the trigram tokenizer (queries shorter than 3 characters use LIKE)."""
-
-    def __init__(self, path: str, mode: str):
-        self.mode = mode
         self.db = sqlite3.connect(path)
-        tokenizer = "trigram" if mode == "trigram" else "unicode61"
-        self.db.execute(f"CREATE VIRTUAL TABLE docs USING fts5(key UNINDEXED, title, body, tokenize='{tokenizer}')")
-        self.batch: list = []
-        if mode == "jieba":
-            import jieba
+        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(ref UNINDEXED, title, body, report, "
+                        + ", ".join(f"{f} UNINDEXED" for f in COLUMNS) + ", tokenize='unicode61')")
 
-            self._cut = jieba.cut_for_search
+    def build(self, app) -> tuple[float, int]:
+        import sqlalchemy as sa
 
-    def _segment(self, text: str) -> str:
-        return " ".join(w for w in self._cut(text) if w.strip())
+        from portal.extensions import db
+        from portal.publishing.models import Snapshot
+        from public_site.search import documents_for
+        from public_site.search.analysis import ChineseAnalyzer
 
-    def add(self, key: str, title: str, body: str) -> None:
-        if self.mode == "jieba":
-            title, body = self._segment(title), self._segment(body)
-        self.batch.append((key, title, body))
-        if len(self.batch) >= 2000:
-            self._flush()
+        analyzer = ChineseAnalyzer()
 
-    def _flush(self) -> None:
-        self.db.executemany("INSERT INTO docs (key, title, body) VALUES (?, ?, ?)", self.batch)
-        self.batch = []
+        def words(text: str) -> str:
+            return " ".join(t.text for t in analyzer(text))
 
-    def commit(self) -> None:
-        self._flush()
-        self.db.commit()
+        t0 = time.perf_counter()
+        count = 0
+        with app.app_context():
+            refs = list(db.session.scalars(sa.select(Snapshot.project_ref).where(Snapshot.current.is_(True))
+                                           .distinct().order_by(Snapshot.project_ref)))
+            for start in range(0, len(refs), 500):
+                rows = []
+                for ref, doc in documents_for(refs[start:start + 500]).items():
+                    if doc is not None:
+                        rows.append((ref, words(doc["title"]), words(doc["body"]), words(doc["report"]),
+                                     *(doc[f] for f in FACETS), doc["published"].isoformat(), doc["score"],
+                                     doc["amount"]))
+                self.db.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * (4 + len(COLUMNS)))})", rows)
+                count += len(rows)
+            self.db.commit()
+        return time.perf_counter() - t0, count
 
-    def query(self, text: str, limit: int = 20) -> int:
-        if self.mode == "jieba":
-            import jieba
+    def query(self, text: str, filters: dict, sort: str) -> int:
+        from public_site.search.analysis import query_terms
 
-            words = [w for w in jieba.cut(text) if w.strip()]
-            match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        elif len(text) >= 3:
-            match = '"' + text.replace('"', '""') + '"'
-        else:
-            like = f"%{text}%"
-            total = self.db.execute("SELECT count(*) FROM docs WHERE title LIKE ? OR body LIKE ?", (like, like)).fetchone()[0]
-            self.db.execute("SELECT key FROM docs WHERE title LIKE ? OR body LIKE ? LIMIT ?", (like, like, limit)).fetchall()
-            return total
-        total = self.db.execute("SELECT count(*) FROM docs WHERE docs MATCH ?", (match,)).fetchone()[0]
-        self.db.execute("SELECT key, highlight(docs, 1, '<mark>', '</mark>') FROM docs WHERE docs MATCH ? "
-                        "ORDER BY bm25(docs, 2.0, 1.0) LIMIT ?", (match, limit)).fetchall()
+        terms = query_terms(text)
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        where = "docs MATCH ?" + "".join(f" AND {name} = ?" for name in filters)
+        args = [match, *filters.values()]
+        order = ORDER[sort]
+        total = self.db.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()[0]
+        self.db.execute(f"SELECT ref, highlight(docs, 1, '<mark>', '</mark>'), snippet(docs, 2, '<mark>', "
+                        f"'</mark>', '…', 24) FROM docs WHERE {where} ORDER BY {order} LIMIT 20", args).fetchall()
+        for name in FACETS:
+            self.db.execute(f"SELECT {name}, count(*) FROM docs WHERE {where} GROUP BY {name}", args).fetchall()
         return total
 
-    def close(self) -> None:
-        self.db.close()
+
+def whoosh_matchers(searcher, text: str) -> int:
+    """The same query through Whoosh's own matchers and collector (no facets, no snippets)."""
+    from whoosh import query as Q
+
+    from public_site.search import TEXT_FIELDS, query_terms
+
+    query = Q.And([Q.Or([Q.Term(f, t) for f in TEXT_FIELDS]) for t in query_terms(text)])
+    return len(searcher.search(query, limit=20))
 
 
-def _index(adapter, docs) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    count = 0
-    for key, title, body in docs:
-        adapter.add(key, title, body)
-        count += 1
-    adapter.commit()
-    return time.perf_counter() - t0, count
+def measure(database_url: str, index_dir: str | None = None, repeat: int = 5) -> list[Figure]:
+    from public_site import search
 
-
-def measure(database_url: str, repeat: int = 5, max_titles: int | None = None) -> list[Figure]:
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.initialize()  # the dictionary load is a one-off, not indexing work
-    docs = list(documents(database_url, max_titles))
-    chars = sum(len(t) + len(b) for _k, t, b in docs)
-    tmp = tempfile.mkdtemp(prefix="bench-search-")
+    index_dir = index_dir or tempfile.mkdtemp(prefix="bench-index-")
+    app = public_app(database_url, index_dir)
+    tmp = tempfile.mkdtemp(prefix="bench-fts5-")
     figures: list[Figure] = []
     try:
-        engines = {"whoosh+jieba": WhooshAdapter(os.path.join(tmp, "whoosh")),
-                   "fts5 jieba": Fts5Adapter(os.path.join(tmp, "fts-jieba.db"), "jieba"),
-                   "fts5 trigram": Fts5Adapter(os.path.join(tmp, "fts-trigram.db"), "trigram")}
-        rates, latencies, hits = {}, {}, {}
-        for name, adapter in engines.items():
-            seconds, count = _index(adapter, docs)
-            rates[name] = count / seconds
-            for q in QUERIES:  # warm caches once
-                adapter.query(q)
-            samples = []
-            hits[name] = 0
-            for q in QUERIES:
-                samples += timed(lambda q=q, a=adapter: a.query(q), repeat)
-                hits[name] += adapter.query(q)
-            latencies[name] = samples
-            adapter.close()
-        note = f"{len(docs):,} docs, {chars / 1e6:.1f} M chars"
-        base = "fts5 jieba"
-        for name in engines:
-            figures.append(Figure("search", f"{name} indexing", rates[name], "docs/s",
-                                  rates[base] if name != base else None, base if name != base else "",
-                                  note if name == base else "", higher_is_better=True))
-        for name in engines:
-            figures += latency_figures("search", f"{name} query", latencies[name],
-                                       latencies[base] if name != base else None, base if name != base else "",
-                                       note=f"{len(QUERIES)} queries × {repeat}, {hits[name]:,} hits in all")
+        whoosh_s, docs = build_whoosh(app)
+        fts = Fts5(os.path.join(tmp, "fts.db"))
+        fts_s, fts_docs = fts.build(app)
+        size = sum(f.stat().st_size for f in Path(index_dir).iterdir()) / 1e6
+        note = f"{docs:,} published projects; index {size:,.0f} MB; {os.cpu_count()} processes segment the text"
+        figures.append(Figure("search", "index build (Whoosh+jieba)", docs / whoosh_s, "docs/s", fts_docs / fts_s,
+                              "FTS5, same words", note, higher_is_better=True))
+        with app.app_context():
+            search.forget_views()
+            t0 = time.perf_counter()
+            search.current_view()
+            figures.append(Figure("search", "open index (columns, lengths)", (time.perf_counter() - t0) * 1000, "ms",
+                                  note="once per index generation and process"))
+
+            def run(q, filters, sort):
+                return search.search(q, filters=filters, sort=sort).total
+
+            cold = [timed(lambda q=q: run(*q), 1)[0] for q in QUERIES]
+            warm = [s for q in QUERIES for s in timed(lambda q=q: run(*q), repeat)]
+            totals = [run(*q) for q in QUERIES]
+            whoosh_own = [timed(lambda q=q: whoosh_matchers(search.current_view().searcher, q[0]), 1)[0]
+                          for q in QUERIES if not q[1]]
+        fts_cold = [timed(lambda q=q: fts.query(*q), 1)[0] for q in QUERIES]
+        fts_warm = [s for q in QUERIES for s in timed(lambda q=q: fts.query(*q), repeat)]
+        fts_totals = [fts.query(*q) for q in QUERIES]
+        agree = sum(1 for a, b in zip(totals, fts_totals, strict=True) if a == b)
+        note = (f"{len(QUERIES)} queries; median {sorted(totals)[len(totals) // 2]:,} hits; "
+                f"same hit count as FTS5 for {agree}/{len(QUERIES)}")
+        figures += latency_figures("search", "query, cold (first run)", cold, fts_cold, "FTS5 first run", note)
+        figures += latency_figures("search", f"query, warm (×{repeat})", warm, fts_warm, "FTS5 warm")
+        figures += latency_figures("search", "Whoosh's own matchers (count + top 20)", whoosh_own,
+                                   note="the library's searcher on the same index: what numpy replaced")
+        fts.db.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return figures
@@ -210,10 +170,10 @@ def measure(database_url: str, repeat: int = 5, max_titles: int | None = None) -
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--index-dir", help="build the index here (kept: the HTTP benchmark searches it)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--max-titles", type=int, default=None, help="index at most this many project titles")
     args = parser.parse_args(argv)
-    print_figures(guarded("search", lambda: measure(args.database_url, args.repeat, args.max_titles)))
+    print_figures(guarded("search", lambda: measure(args.database_url, args.index_dir, args.repeat)))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ def generate(ctx, conn, scale) -> None:
     by_mode = {"finance": [], "department": [], "self": []}
     for eid, (_pid, mode, *_rest) in info.items():
         by_mode[mode].append(eid)
-    chosen = (by_mode["finance"] + by_mode["department"] + by_mode["self"])[: scale.reports]
+    # finance evaluations first, earlier years first: their reports are public by ctx.now
+    chosen = sorted(by_mode["finance"] + by_mode["department"] + by_mode["self"],
+                    key=lambda eid: (("finance", "department", "self").index(info[eid][1]),
+                                     ctx.data["project"][info[eid][0]][1]))[: scale.reports]
     findings: dict[int, list[str]] = {}
     for _fid, eid, category, _amount in ctx.data["findings"]:
         findings.setdefault(eid, []).append(category)
