@@ -1,7 +1,6 @@
 """Read-only JSON API of published snapshots: /api/v1/public/… (paging, documented schema)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 
 from portal.extensions import db
@@ -43,10 +42,9 @@ def _full(s: Snapshot) -> dict:
 def snapshots():
     page, per_page = _page_params()
     kinds = [k for k in PublicationKind if k.value in request.args.getlist("kind")] or list(PublicationKind)
-    stmt = queries.listing(kinds, queries.filters_from_args(), request.args.get("sort", "newest"))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return jsonify({"page": page, "per_page": per_page, "total": total, "items": [_summary(r) for r in rows]})
+    found = queries.browse_page(kinds, queries.filters_from_args(), request.args.get("sort", "newest"), page, per_page)
+    return jsonify({"page": page, "per_page": per_page, "total": found.total,
+                    "items": [_summary(r) for r in found.items]})
 
 
 @bp.get("/snapshots/<int:snapshot_id>")

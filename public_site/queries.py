@@ -6,6 +6,7 @@ from collections import OrderedDict
 import sqlalchemy as sa
 from flask import request
 
+from portal.core.pagination import Page
 from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import BudgetType, Grade, ProjectKind
@@ -18,6 +19,8 @@ from portal.publishing.models import (
     Snapshot,
     SnapshotState,
 )
+from public_site.live import rows as live_rows
+from public_site.live import table as live_table
 
 LISTINGS = {
     "goals": (PublicationKind.GOALS,),
@@ -103,17 +106,16 @@ def listing(kinds, filters: dict, sort: str = "newest"):
 
 
 def facet_counts(kinds, filters: dict) -> dict[str, list[tuple]]:
-    out = {}
-    for name, column in FACET_COLUMNS.items():
-        stmt = live(sa.select(column, sa.func.count()).where(Snapshot.kind.in_(kinds)))
-        stmt = _apply(stmt, filters, skip=name).group_by(column).order_by(sa.func.count().desc()).limit(50)
-        out[name] = [(value, count) for value, count in db.session.execute(stmt)]
-    return out
+    return live_table().facet_counts(kinds, filters)
 
 
 def department_names() -> dict[int, str]:
-    stmt = live(sa.select(Snapshot.department_ref, sa.func.max(Snapshot.department_name))).group_by(Snapshot.department_ref)
-    return dict(db.session.execute(stmt).all())
+    return live_table().department_names
+
+
+def browse_page(kinds, filters: dict, sort: str, page: int, per_page: int) -> Page:
+    ids, total = live_table().page(kinds, filters, sort, page, per_page)
+    return Page(items=live_rows(ids), page=page, per_page=per_page, total=total)
 
 
 def project_rows(ref: int) -> list[Snapshot]:
@@ -139,17 +141,12 @@ def latest(limit: int = 10, department: int | None = None):
 
 
 def headline() -> dict:
-    projects = db.session.scalar(live(sa.select(sa.func.count(sa.distinct(Snapshot.project_ref))))) or 0
-    goals = db.session.scalar(live(sa.select(sa.func.count())).where(Snapshot.kind == PublicationKind.GOALS)) or 0
-    results = db.session.scalar(live(sa.select(sa.func.count())).where(Snapshot.kind.in_(RESULT_KINDS))) or 0
-    money = db.session.scalar(live(sa.select(sa.func.sum(Snapshot.amount))).where(
-        Snapshot.kind == PublicationKind.FINANCE_EVALUATION)) or 0
-    departments = db.session.scalar(live(sa.select(sa.func.count(sa.distinct(Snapshot.department_ref))))) or 0
-    return {"projects": projects, "goals": goals, "results": results, "money": money, "departments": departments}
+    return live_table().headline()
 
 
 def notices():
-    return sa.select(Snapshot).where(Snapshot.note != "").order_by(Snapshot.published_at.desc(), Snapshot.id.desc())
+    # a literal '' (not a parameter), so the partial index ix_pub_snapshots_notices applies
+    return sa.select(Snapshot).where(Snapshot.note != sa.literal_column("''")).order_by(Snapshot.published_at.desc(), Snapshot.id.desc())
 
 
 def published_file(sha256: str) -> PublishedFile | None:
@@ -169,23 +166,17 @@ def file_meta(sha256: str):
 # ---- charts ------------------------------------------------------------------------------------
 
 def chart_data(name: str, department: int | None = None) -> list[tuple[str, object]]:
-    base = live(sa.select()).where(Snapshot.kind.in_(RESULT_KINDS))
-    if department:
-        base = base.where(Snapshot.department_ref == department)
-    if name == "grades":
-        rows = dict(db.session.execute(base.add_columns(Snapshot.grade, sa.func.count()).group_by(Snapshot.grade)).all())
-        return [(g.label, rows.get(g.value, 0)) for g in Grade]
-    if name == "money":
-        rows = dict(db.session.execute(base.add_columns(Snapshot.grade, sa.func.sum(Snapshot.amount))
-                                       .group_by(Snapshot.grade)).all())
-        return [(g.label, rows.get(g.value) or 0) for g in Grade]
+    table = live_table()
+    if name in ("grades", "money"):
+        by_grade = table.sums(RESULT_KINDS, "grade", department)
+        return [(g.label, by_grade.get(g.value, (0, 0))[0 if name == "grades" else 1]) for g in Grade]
     if name == "rectification":
-        stmt = (live(sa.select(Snapshot.department_name, Snapshot.rectification, sa.func.count(sa.distinct(Snapshot.project_ref))))
-                .where(Snapshot.rectification.in_([RectificationState.DONE.value, RectificationState.IN_PROGRESS.value]))
-                .group_by(Snapshot.department_name, Snapshot.rectification))
-        table: dict[str, list[int]] = {}
-        for dept, state, count in db.session.execute(stmt):
-            done, total = table.setdefault(dept, [0, 0])
-            table[dept] = [done + (count if state == RectificationState.DONE.value else 0), total + count]
-        return [(dept, round(done / total, 4) if total else 0) for dept, (done, total) in sorted(table.items())]
+        table_rows: dict[str, list[int]] = {}
+        for (ref, state), count in table.projects_by(list(PublicationKind), "department", "rectification").items():
+            if state not in (RectificationState.DONE.value, RectificationState.IN_PROGRESS.value):
+                continue
+            dept = table.department_names[ref]
+            done, total = table_rows.setdefault(dept, [0, 0])
+            table_rows[dept] = [done + (count if state == RectificationState.DONE.value else 0), total + count]
+        return [(dept, round(done / total, 4) if total else 0) for dept, (done, total) in sorted(table_rows.items())]
     raise KeyError(name)

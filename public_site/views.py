@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.core.excel import content_disposition, xlsx_response
-from portal.core.pagination import paginate
+from portal.core.pagination import page_arg, paginate
 from portal.publishing.models import RESULT_KINDS, PublicationKind, Snapshot
 from public_site import charts, queries
 from public_site.glossary import GLOSSARY
@@ -123,13 +123,13 @@ def _browse(listing: str):
     kinds = queries.LISTINGS[listing]
     filters = queries.filters_from_args()
     sort = request.args.get("sort", "newest")
-    stmt = queries.listing(kinds, filters, sort)
     fmt = request.args.get("format")
     if fmt:
         from portal.extensions import db
 
-        return download(fmt, f"{LISTING_TITLES[listing]}", db.session.scalars(stmt.limit(100_000)))
-    page = paginate(stmt, per_page=PER_PAGE)
+        rows = db.session.scalars(queries.listing(kinds, filters, sort).limit(100_000))
+        return download(fmt, f"{LISTING_TITLES[listing]}", rows)
+    page = queries.browse_page(kinds, filters, sort, page_arg(), PER_PAGE)
     departments = queries.department_names()
     facets = queries.facet_counts(kinds, filters)
     args = {**filters, "sort": sort if sort != "newest" else None}
@@ -208,7 +208,7 @@ def department(ref: int):
     if ref not in names:
         abort(404)
     kinds = queries.LISTINGS["goals"] + queries.LISTINGS["results"]
-    page = paginate(queries.listing(kinds, {"department": str(ref)}), per_page=PER_PAGE)
+    page = queries.browse_page(kinds, {"department": str(ref)}, "newest", page_arg(), PER_PAGE)
     return render_template("public_site/department.html", ref=ref, name=names[ref], page=page,
                            grade_chart=charts.bar_svg(queries.chart_data("grades", ref), title=_("评价等级分布")),
                            latest=queries.latest(5, ref))

@@ -63,6 +63,11 @@ def amount_band(amount) -> str:
     return band
 
 
+LIVE_COLUMNS = ("current", "state", "id", "project_ref", "kind", "published_at", "amount", "score", "project_code",
+                "department_name", "year", "department_ref", "unit_name", "project_kind", "budget_type",
+                "amount_band", "grade", "rectification")
+
+
 class Snapshot(db.Model):
     __tablename__ = "pub_snapshots"
 
@@ -95,6 +100,12 @@ class Snapshot(db.Model):
         sa.Index("ix_pub_snapshots_project", "project_ref", "current"),
         sa.Index("ix_pub_snapshots_browse", "current", "kind", "year", "department_ref"),
         sa.Index("ix_pub_snapshots_published_at", "published_at"),
+        # the public site's in-memory table of live snapshots is read from this index alone
+        # (public_site/live.py), never from the wide rows with their JSON
+        sa.Index("ix_pub_snapshots_live", *LIVE_COLUMNS),
+        # corrections and withdrawals carry a public note: the notices page lists them
+        sa.Index("ix_pub_snapshots_notices", "published_at", "id", sqlite_where=sa.text("note != ''"),
+                 postgresql_where=sa.text("note != ''")),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
 

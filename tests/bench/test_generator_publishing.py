@@ -56,6 +56,7 @@ def test_the_public_site_serves_and_finds_generated_snapshots(db, app, tmp_root)
     from pathlib import Path
 
     import public_site
+    from public_site import live
     from public_site.data import RENDERED
     from public_site.search import reindex
     from tests.conftest import app_config
@@ -67,6 +68,7 @@ def test_the_public_site_serves_and_finds_generated_snapshots(db, app, tmp_root)
     public = public_site.create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_root,
                                                SEARCH_INDEX_DIR=str(index)))
     RENDERED.clear()
+    live.forget()
     report = db.session.scalars(sa.select(Snapshot).where(Snapshot.kind == "report")).first()
     client = public.test_client()
     page = client.get(f"/projects/{report.project_ref}")

@@ -16,9 +16,11 @@ def public_app(app, tmp_root):
     application = public_site.create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_root,
                                                     SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"]))
     application.test_client_class = FreshRequestClient
+    from public_site import live
     from public_site.data import RENDERED
 
     RENDERED.clear()  # test databases reuse ids; never serve a page rendered for another test
+    live.forget()
     return application
 
 
