@@ -102,7 +102,7 @@ class IndexView:
 
     # ---- a query ---------------------------------------------------------------------------------
     def match(self, terms: list[str], filters: dict, sort: tuple[str, bool] | None, start: int, stop: int,
-              facet_names) -> Matches:
+              facet_names, facet_limit: int = 50) -> Matches:
         """Every term must occur in some text field (AND of ORs); BM25F scores summed as Whoosh does."""
         mask = self.live.copy()
         score = np.zeros(self.size, dtype=np.float64)
@@ -127,7 +127,7 @@ class IndexView:
             codes, values = self.facets[name]
             counts = np.bincount(codes[docs], minlength=len(values))
             facets[name] = sorted(((values[c], int(n)) for c, n in enumerate(counts) if n and values[c]),
-                                  key=lambda kv: (-kv[1], kv[0]))
+                                  key=lambda kv: (-kv[1], kv[0]))[:facet_limit]  # the most frequent
         return Matches(docnums=page, scores=score[page], total=int(len(docs)), facets=facets)
 
     def _order(self, docs: np.ndarray, score: np.ndarray, terms, sort, stop: int) -> np.ndarray:
