@@ -139,7 +139,7 @@ def main(argv=None) -> None:
             figures += part
             print_figures(part)
     if "excel" in only:
-        part = guarded("excel", lambda: excel_bench.measure())
+        part = guarded("excel", lambda: excel_bench.measure(database_url=first))
         figures += part
         print_figures(part)
 
