@@ -84,8 +84,9 @@ def prepare(kind: str, scale: str, seed: int, fresh: bool) -> tuple[str, list[Fi
     LOADS[kind] = result
     counts = result["counts"]
     rows = sum(counts.values())
-    summary = ", ".join(f"{counts.get(t, 0):,} {t}" for t in ("projects", "indicators", "evaluations",
-                                                              "evaluation_findings", "attachments"))
+    summary = ", ".join(f"{counts.get(t, 0):,} {t}" for t in (
+        "projects", "indicators", "evaluations", "evaluation_findings", "attachments", "problems", "inquiry_letters",
+        "review_reports", "pub_snapshots"))
     return url, [
         Figure("generate", f"{kind}: load {scale} (schema + data + ANALYZE)", result["total_seconds"], "s",
                note=f"{note}; {summary}" + ("" if scale != "province" else
