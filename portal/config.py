@@ -67,6 +67,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "PAGE_SIZE": 20,
+        # Freeze start-up objects out of the garbage collector after the first request (see web.py).
+        "GC_FREEZE_AFTER_WARM_UP": env("GC_FREEZE_AFTER_WARM_UP", "1") == "1",
     }
     if overrides:
         config.update(overrides)

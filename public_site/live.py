@@ -44,14 +44,32 @@ class LiveTable:
         self.code_rank = np.unique(np.array(codes, dtype=str), return_inverse=True)[1].reshape(-1)
         self.facets = {name: _encode(values) for name, values in zip(FACETS, facets, strict=True)}
         self.department_names = dict(zip(facets[1], department_names, strict=True))
+        # filter text → the codes of the values it names, per facet (values compare as text)
+        self._codes_of: dict[str, dict[str, list[int]]] = {}
+        for name, (_codes, values) in self.facets.items():
+            index: dict[str, list[int]] = {}
+            for i, v in enumerate(values):
+                if v is not None:
+                    index.setdefault(str(v), []).append(i)
+            self._codes_of[name] = index
+        # each value's place in text order: ties in a facet's counts list alphabetically
+        self._text_rank = {name: np.argsort(np.argsort(np.array([str(v) for v in values], dtype=str), kind="stable"))
+                           for name, (_codes, values) in self.facets.items()}
+        self._kind_masks: dict[tuple, np.ndarray] = {}
 
     # ---- selections ----------------------------------------------------------------------------
     def mask(self, kinds, filters: dict, skip: str | None = None) -> np.ndarray:
-        selected = np.isin(self.kind, [KINDS.index(PublicationKind(k)) for k in kinds])
+        selected = self._kind_mask(kinds).copy()
         for name, wanted in filters.items():
             if name != skip:
                 selected &= self._equals(name, wanted)
         return selected
+
+    def _kind_mask(self, kinds) -> np.ndarray:
+        key = tuple(kinds)
+        if key not in self._kind_masks:  # a handful of kind sets: computed once per table
+            self._kind_masks[key] = _lookup(self.kind, len(KINDS), [KINDS.index(PublicationKind(k)) for k in kinds])
+        return self._kind_masks[key]
 
     def _equals(self, name: str, wanted: str) -> np.ndarray:
         codes, values = self.facets[name]
@@ -60,8 +78,7 @@ class LiveTable:
                 wanted = str(int(wanted))
             except ValueError:
                 return np.zeros(self.size, dtype=bool)
-        matching = [i for i, v in enumerate(values) if v is not None and str(v) == wanted]
-        return np.isin(codes, matching)
+        return _lookup(codes, len(values), self._codes_of[name].get(wanted, []))
 
     def facet_counts(self, kinds, filters: dict) -> dict[str, list[tuple]]:
         """Each facet counted under every filter but its own, the most frequent values first."""
@@ -69,8 +86,9 @@ class LiveTable:
         for name in FACETS:
             codes, values = self.facets[name]
             counts = np.bincount(codes[self.mask(kinds, filters, skip=name)], minlength=len(values))
-            ranked = sorted((i for i in range(len(values)) if counts[i]), key=lambda i: (-counts[i], str(values[i])))
-            out[name] = [(values[i], int(counts[i])) for i in ranked[:FACET_LIMIT]]
+            present = np.flatnonzero(counts)
+            ranked = present[np.lexsort((self._text_rank[name][present], -counts[present]))][:FACET_LIMIT]
+            out[name] = [(values[i], int(counts[i])) for i in ranked.tolist()]
         return out
 
     def page(self, kinds, filters: dict, sort: str, page: int, per_page: int) -> tuple[list[int], int]:
@@ -87,8 +105,8 @@ class LiveTable:
     # ---- site-wide figures ---------------------------------------------------------------------
     def headline(self) -> dict:
         goals = self.kind == KINDS.index(PublicationKind.GOALS)
-        results = np.isin(self.kind, [KINDS.index(k) for k in (PublicationKind.SELF_EVALUATION,
-                                                                PublicationKind.FINANCE_EVALUATION)])
+        results = _lookup(self.kind, len(KINDS), [KINDS.index(k) for k in (PublicationKind.SELF_EVALUATION,
+                                                                            PublicationKind.FINANCE_EVALUATION)])
         finance = self.kind == KINDS.index(PublicationKind.FINANCE_EVALUATION)
         return {"projects": int(len(np.unique(self.refs))), "goals": int(goals.sum()),
                 "results": int(results.sum()), "money": _yuan(self.cents[finance].sum()),
@@ -113,6 +131,13 @@ class LiveTable:
         pairs, counts = np.unique(distinct, return_counts=True)
         return {(a_values[p // len(b_values)], b_values[p % len(b_values)]): int(n)
                 for p, n in zip(pairs.tolist(), counts.tolist(), strict=True)}
+
+
+def _lookup(codes: np.ndarray, n_values: int, wanted: list[int]) -> np.ndarray:
+    """Rows whose code is one of `wanted`: a table lookup per row (np.isin sorts, 5× slower)."""
+    table = np.zeros(n_values, dtype=bool)
+    table[wanted] = True
+    return table[codes]
 
 
 def _yuan(cents) -> Decimal:

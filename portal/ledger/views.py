@@ -94,7 +94,7 @@ def index():
     page = paginate(ledger_statement(current_user, filters))
     saved = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == current_user.id)
                                .order_by(SavedFilter.name)).scalars().all()
-    return render_template("portal/ledger/index.html", page=page, filters=filters, choices=filter_choices(current_user),
+    return render_template("portal/ledger/index.html", page=page, filters=filters, choices=filter_choices(current_user, filters),
                            buckets=BUCKETS, sources=ProblemSource, states=ProblemState, saved=saved,
                            can_bulk=can(current_user, "bulk", Problem), can_create=can(current_user, "create", Problem),
                            save_form=SavedFilterForm(query=urlencode(filters.args())), today=clock.today())

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Organisation
 from portal.core.permissions import can
@@ -132,18 +133,45 @@ def timeline(report: Report, user) -> list[Event]:
     return events
 
 
-def my_open_reviews(user) -> list[ReviewAssignment]:
+PANEL_LIMIT = 10  # the dashboard lists the first ten of each to-do; the rest is one click away
+
+
+@dataclass
+class ToDo:
+    """The first items of a to-do list and how many there are in all."""
+    items: list
+    total: int
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+
+def _to_do(stmt, limit: int | None) -> ToDo:
+    if limit is None:
+        items = list(db.session.scalars(stmt))
+        return ToDo(items, len(items))
+    items = list(db.session.scalars(stmt.limit(limit)))
+    if len(items) < limit:
+        return ToDo(items, len(items))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    return ToDo(items, total)
+
+
+def my_open_reviews(user, limit: int | None = None) -> ToDo:
+    """Assignments waiting on this reviewer in open rounds, earliest deadline first."""
     from portal.reviews.models import RoundState
 
-    return list(db.session.scalars(
+    return _to_do(
         sa.select(ReviewAssignment).join(ReviewRound)
         .where(ReviewAssignment.reviewer_id == user.id,
                ReviewAssignment.state.in_([AssignmentState.PENDING, AssignmentState.ACTIVE]),
                ReviewRound.state == RoundState.OPEN)
-        .order_by(ReviewRound.deadline)))
+        .options(contains_eager(ReviewAssignment.round).joinedload(ReviewRound.report))
+        .order_by(ReviewRound.deadline, ReviewAssignment.id), limit)
 
 
-def waiting_endorsement(user) -> list[ReviewRound]:
+def waiting_endorsement(user, limit: int | None = None) -> ToDo:
+    """Consolidated opinions waiting on this bureau's countersignature (会签)."""
     from portal.reviews.models import RoundState
     from portal.reviews.operations import is_audit_member, is_finance_officer
 
@@ -153,15 +181,17 @@ def waiting_endorsement(user) -> list[ReviewRound]:
     elif is_audit_member(user):
         stmt = stmt.where(ReviewRound.audit_endorser_id.is_(None))
     else:
-        return []
-    return list(db.session.scalars(stmt.order_by(ReviewRound.id)))
+        return ToDo([], 0)
+    return _to_do(stmt.options(joinedload(ReviewRound.report)).order_by(ReviewRound.id), limit)
 
 
-def lead_to_do(user) -> list[ReviewRound]:
+def lead_to_do(user, limit: int | None = None) -> ToDo:
+    """Rounds this user leads that are open or returned to the lead."""
     from portal.reviews.models import RoundState
 
-    return list(db.session.scalars(sa.select(ReviewRound).where(
-        ReviewRound.lead_id == user.id, ReviewRound.state.in_([RoundState.OPEN, RoundState.RETURNED]))))
+    return _to_do(sa.select(ReviewRound).where(
+        ReviewRound.lead_id == user.id, ReviewRound.state.in_([RoundState.OPEN, RoundState.RETURNED]))
+        .options(joinedload(ReviewRound.report)).order_by(ReviewRound.deadline, ReviewRound.id), limit)
 
 
 def state_counts(year: int | None = None) -> dict[ReportState, int]:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core import clock
@@ -61,6 +62,9 @@ def index():
         stmt = stmt.where(Evaluation.year == year)
     if state in {s.value for s in ReportState}:
         stmt = stmt.where(Report.state == ReportState(state))
+    # One query per relation for the whole page, not one per report (year, agency, versions, rounds).
+    stmt = stmt.options(contains_eager(Report.evaluation), joinedload(Report.agency),
+                        selectinload(Report.versions), selectinload(Report.rounds))
     page = paginate(stmt.order_by(Report.id.desc()))
     return render_template("portal/reviews/index.html", page=page, year=year, state=state, states=ReportState,
                            inside=internal_reader(current_user), finance=ops.is_finance_officer(current_user))

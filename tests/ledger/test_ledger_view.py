@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from portal.core import clock
 from portal.ledger.models import Problem, ProblemState
 from portal.ledger.queries import LedgerFilters, bucket_of, ledger_statement
+from tests.factories import PASSWORD
 from tests.ledger.conftest import make_problem
 
 D = date(2026, 6, 1)
@@ -92,3 +93,39 @@ def test_problem_page_shows_full_history(db, world, client, login, frozen_today)
         assert action in page, action
     for label in ("挂账", "报送整改进展", "申请销号", "确认销号", "销号"):
         assert f"</strong> {label}" in page, label
+
+
+def _options(page: str, name: str) -> list[str]:
+    """The option labels of the filter form's <select name=…> (without 全部)."""
+    import re
+
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return [label for label in re.findall(r"<option[^>]*>([^<]*)</option>", select) if label != "全部"]
+
+
+def test_filter_options_come_from_visible_problems_and_units_follow_the_department(app, db, world, client, login,
+                                                                                frozen_today):
+    make_problem(world, unit=world.subunit, category="资金管理", year=2026)
+    make_problem(world, unit=world.department, category="政府采购", year=2024)
+    make_problem(world, unit=world.other_department, category="资产管理", year=2025)
+    login(world.finance)
+    page = client.get("/ledger/").get_data(as_text=True)
+    assert _options(page, "year") == ["2026", "2025", "2024"]
+    assert _options(page, "category") == ["政府采购", "资产管理", "资金管理"]  # text order, as SQL sorts them
+    assert _options(page, "department") == ["测试市教育局", "测试市卫生健康委员会"]
+    # across departments, units wait for a department to be chosen (a province has thousands)
+    assert _options(page, "unit") == [] and "先选择主管部门" in page
+    page = client.get(f"/ledger/?department={world.department.id}").get_data(as_text=True)
+    assert _options(page, "unit") == ["测试市教育局", "测试市第一中学"]
+    # a unit chosen from a link stays selectable without its department
+    page = client.get(f"/ledger/?unit={world.subunit.id}").get_data(as_text=True)
+    assert _options(page, "unit") == ["测试市第一中学"]
+
+    # a liaison sees the options of its own problems only, its units listed at once
+    liaison = app.test_client()
+    liaison.post("/login", data={"username": world.unit.username, "password": PASSWORD})
+    page = liaison.get("/ledger/").get_data(as_text=True)
+    assert _options(page, "year") == ["2026", "2024"]
+    assert _options(page, "category") == ["政府采购", "资金管理"]
+    assert _options(page, "department") == ["测试市教育局"]
+    assert _options(page, "unit") == ["测试市教育局", "测试市第一中学"] and "先选择主管部门" not in page

@@ -8,7 +8,7 @@ from portal.reviews import operations as ops
 from portal.reviews import panels
 from portal.reviews.models import AgencyProfile, PoolEntry, Report, RubricTemplate
 from tests.factories import make_evaluation, make_project
-from tests.reviews.conftest import full_scores
+from tests.reviews.conftest import Setup, full_scores
 
 
 def test_bureau_pages_render_and_manage(setup, client, login):
@@ -84,3 +84,20 @@ def test_history_of_drafts_is_shown_to_the_author(setup, client, login):
     db.session.commit()
     login(w.finance)
     assert "修改历史（1 个早期版本）" in client.get(f"/reviews/assignments/{a.id}").get_data(as_text=True)
+
+
+def test_dashboard_lists_the_first_ten_reviews_by_deadline_and_counts_them_all(db, world, client, login):
+    """A reviewer with a dozen open rounds sees the ten due first, and how many there are."""
+    setups = []
+    for i in range(12):
+        s = Setup(world)
+        s.report.title = f"第{i:02d}号评价报告"
+        s.upload()
+        s.open_round(deadline=clock.today() + timedelta(days=30 - i))  # the last made is due first
+        setups.append(s)
+    db.session.commit()
+    login(world.audit)
+    page = client.get("/").get_data(as_text=True)
+    assert "待我评审（12）" in page and "共 12 项，查看全部" in page
+    shown = [s.report.title for s in setups if s.report.title in page]
+    assert shown == [f"第{i:02d}号评价报告" for i in range(2, 12)]  # the two due last wait behind the link
