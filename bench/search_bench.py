@@ -95,7 +95,7 @@ class Fts5:
             self.db.commit()
         return time.perf_counter() - t0, count
 
-    def query(self, text: str, filters: dict, sort: str) -> int:
+    def query(self, text: str, filters: dict, sort: str, facets: bool = True) -> int:
         from public_site.search.analysis import query_terms
 
         terms = query_terms(text)
@@ -106,7 +106,7 @@ class Fts5:
         total = self.db.execute(f"SELECT count(*) FROM docs WHERE {where}", args).fetchone()[0]
         self.db.execute(f"SELECT ref, highlight(docs, 1, '<mark>', '</mark>'), snippet(docs, 2, '<mark>', "
                         f"'</mark>', '…', 24) FROM docs WHERE {where} ORDER BY {order} LIMIT 20", args).fetchall()
-        for name in FACETS:
+        for name in FACETS if facets else ():
             self.db.execute(f"SELECT {name}, count(*) FROM docs WHERE {where} GROUP BY {name}", args).fetchall()
         return total
 
@@ -161,6 +161,9 @@ def measure(database_url: str, index_dir: str | None = None, repeat: int = 5) ->
         figures += latency_figures("search", f"query, warm (×{repeat})", warm, fts_warm, "FTS5 warm")
         figures += latency_figures("search", "Whoosh's own matchers (count + top 20)", whoosh_own,
                                    note="the library's searcher on the same index: what numpy replaced")
+        fts_bare = [timed(lambda q=q: fts.query(*q, facets=False), 1)[0] for q in QUERIES if not q[1]]
+        figures += latency_figures("search", "FTS5 without facets (count + top 20 with snippets)", fts_bare,
+                                   note="the baseline's share that is not facet counting, same queries as above")
         fts.db.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
