@@ -187,31 +187,31 @@ def _distinct(base, column, *, descending: bool = False, limit: int = 500) -> li
     return values
 
 
+def problem_years(user) -> list[int]:
+    """The years of the problems the user sees, latest first."""
+    return _distinct(visible(user, Problem, sa.select(Problem.id)), Problem.year, descending=True)
+
+
 def filter_choices(user, filters: LedgerFilters | None = None) -> dict:
     """The filter form's options, from the problems the user sees. Units are listed for the chosen
     department (or when all visible problems belong to one department): a province has thousands
     of units, which would make the page half a megabyte of <option>s."""
     filters = filters or LedgerFilters()
     base = visible(user, Problem, sa.select(Problem.id))
-    years = _distinct(base, Problem.year, descending=True)
-    categories = _distinct(base, Problem.category)
-    departments = db.session.execute(
-        sa.select(Organisation.id, Organisation.name)
-        .where(base.where(Problem.department_id == Organisation.id).exists())
-        .order_by(Organisation.id)).all()
+
+    def orgs_with_problems(*conditions):
+        return db.session.execute(sa.select(Organisation.id, Organisation.name)
+                                  .where(base.where(*conditions).exists()).order_by(Organisation.id)).all()
+
+    departments = orgs_with_problems(Problem.department_id == Organisation.id)
     department = filters.department or (departments[0].id if len(departments) == 1 else None)
     units = []
     if department:
-        units = db.session.execute(
-            sa.select(Organisation.id, Organisation.name)
-            .where(base.where(Problem.department_id == department, Problem.unit_id == Organisation.id).exists())
-            .order_by(Organisation.id)).all()
-    elif filters.unit:
-        units = db.session.execute(
-            sa.select(Organisation.id, Organisation.name)
-            .where(Organisation.id == filters.unit, base.where(Problem.unit_id == Organisation.id).exists())).all()
-    return {"years": years, "categories": categories, "units": units, "departments": departments,
-            "units_need_department": not department}
+        units = orgs_with_problems(Problem.unit_id == Organisation.id, Problem.department_id == department)
+    elif filters.unit:  # a unit chosen from a link stays selectable without its department
+        units = orgs_with_problems(Problem.unit_id == Organisation.id, Organisation.id == filters.unit)
+    return {"years": problem_years(user), "categories": _distinct(base, Problem.category), "units": units,
+            "departments": departments, "units_need_department": not department}
 
 
 # ---- statistics --------------------------------------------------------------------------

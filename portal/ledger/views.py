@@ -52,6 +52,7 @@ from portal.ledger.queries import (
     filter_choices,
     ledger_statement,
     overall,
+    problem_years,
     rates,
 )
 
@@ -537,10 +538,10 @@ def stats():
     require(current_user, "stats", Problem)
     dimension, year = _stats_args()
     rows = rates(current_user, dimension, year=year)
-    units = rates(current_user, "unit", year=year)
+    units = rows if dimension == "unit" else rates(current_user, "unit", year=year)
     return render_template("portal/ledger/stats.html", rows=rows, dimension=dimension, year=year,
                            dimensions=DIMENSION_LABELS, total=overall(current_user, year=year),
-                           cleared=[r for r in units if r.cleared], choices=filter_choices(current_user),
+                           cleared=[r for r in units if r.cleared], years=problem_years(current_user),
                            chart=charts.rate_chart(rows, title=str(DIMENSION_LABELS[dimension])))
 
 

@@ -13,9 +13,9 @@ from portal.reviews.operations import url_for
 
 
 def dashboard_panel(user):
-    reviews = queries.my_open_reviews(user, limit=queries.PANEL_LIMIT)
-    endorse = queries.waiting_endorsement(user, limit=queries.PANEL_LIMIT)
-    lead = queries.lead_to_do(user, limit=queries.PANEL_LIMIT)
+    reviews = queries.my_open_reviews(user)
+    endorse = queries.waiting_endorsement(user)
+    lead = queries.lead_to_do(user)
     if not (reviews or endorse or lead):
         return None
     return render_template("portal/reviews/_panel.html", reviews=reviews, endorse=endorse, lead=lead)

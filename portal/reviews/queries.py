@@ -146,10 +146,7 @@ class ToDo:
         return self.total > 0
 
 
-def _to_do(stmt, limit: int | None) -> ToDo:
-    if limit is None:
-        items = list(db.session.scalars(stmt))
-        return ToDo(items, len(items))
+def _to_do(stmt, limit: int) -> ToDo:
     items = list(db.session.scalars(stmt.limit(limit)))
     if len(items) < limit:
         return ToDo(items, len(items))
@@ -157,7 +154,7 @@ def _to_do(stmt, limit: int | None) -> ToDo:
     return ToDo(items, total)
 
 
-def my_open_reviews(user, limit: int | None = None) -> ToDo:
+def my_open_reviews(user, limit: int = PANEL_LIMIT) -> ToDo:
     """Assignments waiting on this reviewer in open rounds, earliest deadline first."""
     from portal.reviews.models import RoundState
 
@@ -170,7 +167,7 @@ def my_open_reviews(user, limit: int | None = None) -> ToDo:
         .order_by(ReviewRound.deadline, ReviewAssignment.id), limit)
 
 
-def waiting_endorsement(user, limit: int | None = None) -> ToDo:
+def waiting_endorsement(user, limit: int = PANEL_LIMIT) -> ToDo:
     """Consolidated opinions waiting on this bureau's countersignature (会签)."""
     from portal.reviews.models import RoundState
     from portal.reviews.operations import is_audit_member, is_finance_officer
@@ -185,7 +182,7 @@ def waiting_endorsement(user, limit: int | None = None) -> ToDo:
     return _to_do(stmt.options(joinedload(ReviewRound.report)).order_by(ReviewRound.id), limit)
 
 
-def lead_to_do(user, limit: int | None = None) -> ToDo:
+def lead_to_do(user, limit: int = PANEL_LIMIT) -> ToDo:
     """Rounds this user leads that are open or returned to the lead."""
     from portal.reviews.models import RoundState
 
