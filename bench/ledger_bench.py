@@ -69,8 +69,9 @@ def fill(n: int):
     import sqlalchemy as sa
 
     from portal.accounts.models import Organisation, OrgKind, Role, User
+    from portal.core import counters
     from portal.extensions import db
-    from portal.ledger.models import LedgerCounter, Problem, ProblemSource, ProblemState, RectificationType
+    from portal.ledger.models import Problem, ProblemSource, ProblemState, RectificationType
 
     rng = random.Random(1)
     finance_org = Organisation(name="基准财政局", kind=OrgKind.FINANCE_BUREAU, code="BF")
@@ -120,7 +121,7 @@ def fill(n: int):
     if rows:
         db.session.execute(sa.insert(Problem), rows)
     for year, last in seqs.items():
-        db.session.add(LedgerCounter(year=year, last=last))
+        counters.ensure_at_least("ledger", year, last)
     db.session.commit()
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()

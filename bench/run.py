@@ -18,11 +18,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bench import excel_bench, http_load, portal_pages, search_bench
+from bench import excel_bench, http_load, import_bench, portal_pages, search_bench
 from bench.common import DATA_DIR, RESULTS_DIR, Figure, guarded, machine, markdown_table, print_figures
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BENCHMARKS = ("generate", "portal", "http", "search", "excel")
+BENCHMARKS = ("generate", "portal", "http", "search", "excel", "import")
 LOAD_TARGET_S = 600  # the province loads in under 10 minutes on either database
 LOADS: dict[str, dict] = {}  # the generator's result per database kind, for the breakdown
 
@@ -141,6 +141,10 @@ def main(argv=None) -> None:
             print_figures(part)
     if "excel" in only:
         part = guarded("excel", lambda: excel_bench.measure(database_url=first))
+        figures += part
+        print_figures(part)
+    if "import" in only:  # 10,000 ledger rows and 10,000 indicators through HTTP as jobs, on PostgreSQL
+        part = guarded("import", lambda: import_bench.measure(_pg_server()))
         figures += part
         print_figures(part)
 

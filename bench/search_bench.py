@@ -1,4 +1,4 @@
-"""Chinese full-text search at scale: the public site's own search (`public_site.search`: Whoosh
+"""Chinese full-text search at scale: the public site's own search (`portal.publishing.search`: Whoosh
 index, jieba analysis, numpy query evaluation) beside SQLite FTS5 over the same documents and the
 same words, in the same run: `python -m bench.search_bench --database-url URL [--index-dir DIR]`.
 
@@ -23,14 +23,20 @@ from pathlib import Path
 from bench.common import Figure, guarded, latency_figures, print_figures, timed
 
 # (query, filters, sort): two-character words, department and unit names, numbers, phrases from
-# report text, frequent words (满意度 is in every indicator table) and rare ones
+# report text, frequent words (满意度 is in every indicator table) and rare ones, and the query
+# language's cases
 QUERIES = [(q, {}, "relevance") for q in [
     "棚户区改造", "预算执行率", "预算执行率低", "专项债券", "义务教育", "农村饮水安全", "绩效目标", "高标准农田",
     "老旧小区改造", "资金使用不规范", "政府采购", "基本公共卫生服务", "养老服务", "就业补助资金", "污水治理",
     "第三方机构", "整改", "绩效自评", "结果应用", "满意度", "河道治理", "农村公路", "学生资助", "最低生活保障",
     "预算编制", "资产管理", "专项资金", "绩效监控", "重点绩效评价", "乡村振兴", "信息化建设", "教育局",
     "卫生健康委员会", "疾病预防控制中心", "挤占挪用", "验收合格率", "家庭医生签约", "2024", "资金沉淀",
-    "配套资金未落实"]] + [
+    "配套资金未落实",
+    # the search box's language and normalisation (issue 19): operators, a phrase, traditional
+    # characters, single characters, typos (retried with the closest indexed word),
+    # abbreviations, a stop word alone
+    "棚户区 OR 老旧小区", "医院 -疫苗", "养老 或 医疗", '"预算执行率低"', "績效評價", "棚戶區改造", "水", "债",
+    "污水处里", "轨道交同", "棚改", "专项债", "三公经费", "的"]] + [
     ("满意度", {"year": "2024"}, "amount"), ("棚户区改造", {"grade": "good"}, "score"),
     ("整改", {"rectification": "in_progress"}, "newest"), ("学校", {"budget_type": "general"}, "relevance"),
 ]
@@ -49,7 +55,7 @@ def public_app(database_url: str, index_dir: str):
 
 
 def build_whoosh(app) -> tuple[float, int]:
-    from public_site import search
+    from portal.publishing import search
 
     with app.app_context():
         t0 = time.perf_counter()
@@ -68,10 +74,10 @@ class Fts5:
     def build(self, app) -> tuple[float, int]:
         import sqlalchemy as sa
 
+        from portal.core.search.analysis import ChineseAnalyzer
         from portal.extensions import db
         from portal.publishing.models import Snapshot
-        from public_site.search import documents_for
-        from public_site.search.analysis import ChineseAnalyzer
+        from portal.publishing.search import documents_for
 
         analyzer = ChineseAnalyzer()
 
@@ -87,7 +93,8 @@ class Fts5:
                 rows = []
                 for ref, doc in documents_for(refs[start:start + 500]).items():
                     if doc is not None:
-                        rows.append((ref, words(doc["title"]), words(doc["body"]), words(doc["report"]),
+                        rows.append((ref, words(doc["title"]), words(doc["body"] + "\n" + doc.get("cells", "")),
+                                     words(doc["report"]),
                                      *(doc[f] for f in FACETS), doc["published"].isoformat(), doc["score"],
                                      doc["amount"]))
                 self.db.executemany(f"INSERT INTO docs VALUES ({', '.join('?' * (4 + len(COLUMNS)))})", rows)
@@ -96,9 +103,11 @@ class Fts5:
         return time.perf_counter() - t0, count
 
     def query(self, text: str, filters: dict, sort: str, facets: bool = True) -> int:
-        from public_site.search.analysis import query_terms
+        from portal.core.search.analysis import query_terms
 
         terms = query_terms(text)
+        if not terms:  # nothing to search (a stop word): FTS5 refuses an empty MATCH
+            return 0
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
         where = "docs MATCH ?" + "".join(f" AND {name} = ?" for name in filters)
         args = [match, *filters.values()]
@@ -115,14 +124,17 @@ def whoosh_matchers(searcher, text: str) -> int:
     """The same query through Whoosh's own matchers and collector (no facets, no snippets)."""
     from whoosh import query as Q
 
-    from public_site.search import TEXT_FIELDS, query_terms
+    from portal.publishing.search import TEXT_FIELDS, query_terms
 
-    query = Q.And([Q.Or([Q.Term(f, t) for f in TEXT_FIELDS]) for t in query_terms(text)])
+    terms = query_terms(text)
+    if not terms:
+        return 0
+    query = Q.And([Q.Or([Q.Term(f, t) for f in TEXT_FIELDS]) for t in terms])
     return len(searcher.search(query, limit=20))
 
 
 def measure(database_url: str, index_dir: str | None = None, repeat: int = 5) -> list[Figure]:
-    from public_site import search
+    from portal.publishing import search
 
     index_dir = index_dir or tempfile.mkdtemp(prefix="bench-index-")
     app = public_app(database_url, index_dir)

@@ -11,12 +11,16 @@ from portal.config import PROJECT_ROOT, load_config
 MODULES = (
     "portal.accounts",
     "portal.core.views",
+    "portal.core.job_views",
     "portal.performance",
+    "portal.assessments",
     "portal.reviews",
     "portal.inquiries",
     "portal.ledger",
     "portal.conference",
     "portal.publishing",
+    "portal.oversight",
+    "portal.search",
 )
 
 
@@ -28,16 +32,25 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(load_config(config)["INSTANCE_DIR"]),
     )
     app.config.update(load_config(config))
-    from portal.core import web
+    from portal.core import app_wiring, converters, locale
+
+    converters.init_app(app)
+    from portal.core import telemetry
+
+    telemetry.init_app(app, "portal")
     from portal.extensions import babel, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=web.select_locale,
-                   default_translation_directories=web.translation_directories())
+    babel.init_app(app, locale_selector=locale.select_locale,
+                   default_translation_directories=locale.translation_directories())
     login_manager.init_app(app)
+    from portal.core import jobs, mail, writes  # noqa: F401  (mail registers the outbox's email handler)
+
+    writes.init_app(app)
+    jobs.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
@@ -49,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core.api import api_bp
 
     app.register_blueprint(api_bp)
-    web.init_portal(app)
+    app_wiring.init_portal(app)
 
     from portal import cli
 

@@ -52,16 +52,57 @@ def register(app):
 
     @audit.command("verify")
     def audit_verify():
-        """Check the hash chain; report the first tampered entry."""
-        from portal.core.audit import verify_chain
+        """Check hashes, links, seals and the newest checkpoint; report every break found."""
+        from portal.core.audit import verify
 
-        checked, bad = verify_chain()
-        if bad is None:
-            click.echo(f"OK: {checked} entries, chain intact.")
-        else:
-            click.echo(f"TAMPERED: entry #{bad.id} ({bad.at} {bad.action} {bad.record_type}:{bad.record_id}) "
-                       f"does not match; {checked} entries before it are intact.")
-            sys.exit(1)
+        report = verify()
+        if report.ok:
+            legacy = f" ({report.legacy} written before sealing)" if report.legacy else ""
+            click.echo(f"OK: {report.checked} entries{legacy}, chain intact and sealed.")
+            return
+        for problem in report.problems:
+            click.echo(f"TAMPERED: {problem}")
+        sys.exit(1)
+
+    @audit.command("purge")
+    @click.option("--older-than-days", "days", type=int, required=True,
+                  help="Delete entries older than this many days (at least 180).")
+    def audit_purge(days):
+        """Delete audit entries older than N days (N >= 180), oldest first; audited, and noted in
+        the checkpoint file so that `flask audit verify` starts from the first kept entry."""
+        from portal.core.audit import purge
+
+        try:
+            done = purge(days)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"purged {done.deleted} entries older than {days} days; the chain starts at #{done.first_kept_id}")
+
+    @audit.command("checkpoint")
+    def audit_checkpoint():
+        """Write the chain's count and head to the checkpoint file (the worker does it each minute)."""
+        from portal.core.audit import write_checkpoint
+
+        point = write_checkpoint()
+        click.echo(f"checkpoint: {point['count']} entries, head #{point['last_id']}")
+
+    @app.cli.command("worker")
+    @click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+    def worker(workers):
+        """Run the job worker: outbox (email and other after-commit effects), checkpoints, reminders."""
+        from portal.core.jobs import run_worker
+
+        run_worker(workers)
+
+    outbox_group = click.Group("outbox", help="After-commit effects (email and the like).")
+    app.cli.add_command(outbox_group)
+
+    @outbox_group.command("drain")
+    def outbox_drain():
+        """Deliver what is due now, once (the worker does this continuously)."""
+        from portal.core.outbox import drain
+
+        click.echo(f"outbox: {drain()}")
 
     reminders = click.Group("reminders", help="Deadline reminders (safe to run from cron).")
     app.cli.add_command(reminders)
@@ -75,10 +116,14 @@ def register(app):
             click.echo(f"{name}: {count}")
         click.echo(f"total: {sum(sent.values())}")
 
+    from portal.publishing import replication
+
+    replication.register(app)
+
     @app.cli.command("check-migrations")
     def check_migrations():
         """Fail when the models and the migrations disagree (on a scratch SQLite database)."""
-        from portal.core.migrations_check import diff_against_fresh_database
+        from portal.models import diff_against_fresh_database
 
         diffs = diff_against_fresh_database(app)
         if diffs:
@@ -87,3 +132,7 @@ def register(app):
                 click.echo(f"  {diff}")
             sys.exit(1)
         click.echo("Models and migrations agree.")
+
+    from portal.core import backup
+
+    backup.register(app)

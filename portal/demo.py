@@ -4,11 +4,16 @@ Modules add their own seeders with `register_seeder(name, run, order=...)`; each
 shared `ctx` dict (organisations and users by key) so later seeders build on earlier ones."""
 from __future__ import annotations
 
+from portal.accounts import twofactor
 from portal.accounts.models import Organisation, OrgKind, Role, User
+from portal.core import clock
 from portal.core.registry import SEEDERS, register_seeder
 from portal.extensions import db
 
 DEMO_PASSWORD = "Demo@2026"
+# Two-factor sign-in is required for administrators and signers (TOTP_REQUIRED_FOR): the demo
+# enrols those accounts with this fixed, printed secret. Never use it outside the demo.
+DEMO_TOTP_SECRET = "LZDEMOTOTPADMINSECRETXYZ"
 
 BUREAUS = [
     # key, name, short name, kind, code
@@ -40,6 +45,9 @@ AGENCIES = [
 # username, name, organisation key, roles, title
 USERS = [
     ("admin", "系统管理员", "finance", [Role.ADMIN], "信息中心"),
+    # 三权分立: the security and the audit administrator are other people than the system administrator
+    ("security", "安全管理员", "finance", [Role.SECURITY_ADMIN], "信息中心（安全管理）"),
+    ("auditor", "审计管理员", "finance", [Role.AUDIT_ADMIN], "信息中心（安全审计）"),
     ("finance", "王建华", "finance", [Role.FINANCE_OFFICER], "绩效管理科科长"),
     ("finance2", "李晓梅", "finance", [Role.FINANCE_OFFICER], "绩效管理科科员"),
     ("signer", "赵国强", "finance", [Role.SIGNER, Role.FINANCE_OFFICER], "副局长"),
@@ -76,6 +84,8 @@ def seed_organisations_and_users(ctx: dict) -> None:
                     email="", phone="")
         user.set_password(DEMO_PASSWORD)
         user.set_roles(roles)
+        if twofactor.required(user):
+            user.totp_secret, user.totp_enabled_at = DEMO_TOTP_SECRET, clock.now()
         users[username] = user
     db.session.add_all(users.values())
     db.session.flush()
@@ -85,7 +95,7 @@ register_seeder("organisations", seed_organisations_and_users, order=0)
 
 
 def seed() -> dict:
-    from portal.core.web import link_context
+    from portal.core.links import link_context
 
     ctx: dict = {}
     with link_context():
@@ -102,5 +112,8 @@ def print_accounts(echo, password: str) -> None:
     for username, name, _org_key, roles, _title in USERS:
         role_names = "、".join(r.zh for r in roles)
         echo(f"  {username:<12} {name}（{role_names}）")
+    echo(f"管理员和签发人须双因素认证：在验证器应用中添加密钥 {DEMO_TOTP_SECRET}（仅演示用），"
+         f"登录时输入其6位验证码。 Admin and signers use 2FA: add the demo TOTP secret {DEMO_TOTP_SECRET} "
+         "to an authenticator app and enter its 6-digit code after the password.")
     echo("")
     echo("公开网站 Public site: http://127.0.0.1:5000/     内部门户 Portal: http://127.0.0.1:5000/portal/")

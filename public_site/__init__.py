@@ -9,7 +9,7 @@ from flask import Flask
 from portal.config import PROJECT_ROOT, load_config
 
 # Blueprint modules of the public site, each with init_app(app).
-MODULES = ("public_site.data", "public_site.views", "public_site.api", "public_site.search.cli")
+MODULES = ("public_site.data", "public_site.views", "public_site.api", "portal.publishing.search.cli", "portal.publishing.replica")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,12 +18,24 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(PROJECT_ROOT / "static"), instance_path=settings["INSTANCE_DIR"])
     app.config.update(settings)
     app.config["WTF_CSRF_ENABLED"] = False  # the public site has no forms that change anything
-    from portal.core import web
+    from portal.core import app_wiring, converters, locale
     from portal.extensions import babel
 
-    babel.init_app(app, locale_selector=web.select_locale,
-                   default_translation_directories=web.translation_directories())
-    web.init_common(app, "public_site/error.html")
+    converters.init_app(app)
+    from portal.core import telemetry
+
+    telemetry.init_app(app, "public")
+    from public_site.pages import select_locale
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=locale.translation_directories())
+    app_wiring.init_common(app, "public_site/error.html")
     for name in MODULES:
         importlib.import_module(name).init_app(app)
+    from portal.publishing import replica
+    from portal.publishing.search import health
+
+    if app.config.get("PUBLIC_REPLICA"):
+        telemetry.add_readiness_check(app, replica.readiness_check)
+    telemetry.add_readiness_check(app, health.readiness_check)
     return app

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Response, g, request
 
+from portal.core.clock import CHINA
 from portal.extensions import db
 
 CACHE_SECONDS = 300
@@ -29,21 +31,32 @@ def init_app(app):
 
 
 def publication_state():
-    """(latest snapshot id, latest publication time): one indexed query per request."""
+    """((latest snapshot id, latest year-figures id), latest publication time of either): one
+    indexed query per request."""
     if "_pub_state" not in g:
-        from portal.publishing.models import Snapshot
+        from portal.publishing.models import PublishedFigures, Snapshot
 
-        # two scalar subqueries: SQLite answers a lone max() from an index, two in one SELECT by a scan
-        g._pub_state = db.session.execute(sa.select(sa.select(sa.func.max(Snapshot.id)).scalar_subquery(),
-                                                    sa.select(sa.func.max(Snapshot.published_at)).scalar_subquery())).one()
+        # scalar subqueries: SQLite answers a lone max() from an index, two in one SELECT by a scan
+        snap_id, snap_at, fig_id, fig_at = db.session.execute(sa.select(
+            sa.select(sa.func.max(Snapshot.id)).scalar_subquery(),
+            sa.select(sa.func.max(Snapshot.published_at)).scalar_subquery(),
+            sa.select(sa.func.max(PublishedFigures.id)).scalar_subquery(),
+            sa.select(sa.func.max(PublishedFigures.published_at)).scalar_subquery())).one()
+        at = max((t for t in (snap_at, fig_at) if t is not None), default=None)
+        g._pub_state = ((snap_id, fig_id) if fig_id is not None else snap_id, at)
     return g._pub_state
+
+
+def http_time(at: datetime) -> datetime:
+    """A publication time (China local time, stored naive) as the UTC instant HTTP dates name."""
+    return at.replace(tzinfo=CHINA).astimezone(UTC).replace(microsecond=0)
 
 
 def _etag() -> str:
     last_id, at = publication_state()
     from flask import current_app
 
-    from portal.core.web import select_locale
+    from public_site.pages import select_locale
 
     key = f"{last_id or 0}|{at}|{request.full_path}|{select_locale()}|{current_app.config['SQLALCHEMY_DATABASE_URI']}"
     return "W/\"" + hashlib.sha1(key.encode()).hexdigest()[:20] + "\""
@@ -105,11 +118,11 @@ def _cache_headers(response):
         _remember(response)
     response.headers["ETag"] = g.get("_etag") or _etag()
     if at is not None:
-        response.last_modified = at
+        response.last_modified = http_time(at)
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.vary.add("Cookie")
     if response.last_modified and request.if_modified_since and not request.headers.get("If-None-Match"):
-        if response.last_modified.replace(microsecond=0, tzinfo=None) <= request.if_modified_since.replace(tzinfo=None):
+        if response.last_modified.replace(microsecond=0) <= request.if_modified_since:
             response.status_code = 304
             response.set_data(b"")
     return response

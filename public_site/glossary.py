@@ -1,5 +1,5 @@
 """术语解释: the terms of the pages in plain words."""
-from portal.core.web import N_
+from portal.core.locale import N_
 
 GLOSSARY = [
     (N_("绩效目标"), N_("花这笔钱打算做成什么事、做到什么程度。部门在申请预算时填写，财政部门审核后随预算一起公开。")),

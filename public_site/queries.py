@@ -1,4 +1,4 @@
-"""Reads for the public site: snapshot tables only (pub_snapshots, pub_files)."""
+"""Reads for the public site: snapshot tables only (pub_snapshots, pub_files, pub_year_figures)."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -6,14 +6,15 @@ from collections import OrderedDict
 import sqlalchemy as sa
 from flask import request
 
+from portal.core.locale import N_
 from portal.core.pagination import Page
-from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import BudgetType, Grade, ProjectKind
 from portal.publishing.models import (
     AMOUNT_BANDS,
     RESULT_KINDS,
     PublicationKind,
+    PublishedFigures,
     PublishedFile,
     RectificationState,
     Snapshot,
@@ -119,8 +120,9 @@ def browse_page(kinds, filters: dict, sort: str, page: int, per_page: int) -> Pa
 
 
 def project_rows(ref: int) -> list[Snapshot]:
-    """Every snapshot of a project, one indexed query (current ones and older versions)."""
-    return list(db.session.scalars(sa.select(Snapshot).where(Snapshot.project_ref == ref)
+    """The current snapshot of each kind of a project (published or withdrawn), one indexed query.
+    Superseded versions are never read: the public site shows only what is published now."""
+    return list(db.session.scalars(sa.select(Snapshot).where(Snapshot.project_ref == ref, Snapshot.current.is_(True))
                                    .order_by(Snapshot.kind, Snapshot.version)))
 
 
@@ -133,8 +135,12 @@ def sections_of(rows: list[Snapshot]) -> list[Snapshot]:
     return [current[k] for k in KIND_ORDER if k in current]
 
 
-def latest(limit: int = 10, department: int | None = None):
-    stmt = sa.select(Snapshot).order_by(Snapshot.published_at.desc(), Snapshot.id.desc()).limit(limit)
+def latest(limit: int = 10, department: int | None = None, *, withdrawals: bool = False):
+    """The newest current snapshots; withdrawals (as notices) only when asked for (feeds)."""
+    stmt = sa.select(Snapshot).where(Snapshot.current.is_(True))
+    if not withdrawals:
+        stmt = stmt.where(Snapshot.state == SnapshotState.PUBLISHED)
+    stmt = stmt.order_by(Snapshot.published_at.desc(), Snapshot.id.desc()).limit(limit)
     if department:
         stmt = stmt.where(Snapshot.department_ref == department)
     return list(db.session.scalars(stmt))
@@ -145,8 +151,21 @@ def headline() -> dict:
 
 
 def notices():
+    """Current corrections and withdrawals: a superseded version's notice is not shown (its name
+    may be a superseded one)."""
     # a literal '' (not a parameter), so the partial index ix_pub_snapshots_notices applies
-    return sa.select(Snapshot).where(Snapshot.note != sa.literal_column("''")).order_by(Snapshot.published_at.desc(), Snapshot.id.desc())
+    return (sa.select(Snapshot).where(Snapshot.note != sa.literal_column("''"), Snapshot.current.is_(True))
+            .order_by(Snapshot.published_at.desc(), Snapshot.id.desc()))
+
+
+def notice(snapshot_id: int) -> Snapshot | None:
+    row = db.session.get(Snapshot, snapshot_id)
+    return row if row is not None and row.current and row.note else None
+
+
+def current_published(snapshot_id: int) -> Snapshot | None:
+    row = db.session.get(Snapshot, snapshot_id)
+    return row if row is not None and row.current and not row.withdrawn else None
 
 
 def published_file(sha256: str) -> PublishedFile | None:
@@ -170,13 +189,50 @@ def chart_data(name: str, department: int | None = None) -> list[tuple[str, obje
     if name in ("grades", "money"):
         by_grade = table.sums(RESULT_KINDS, "grade", department)
         return [(g.label, by_grade.get(g.value, (0, 0))[0 if name == "grades" else 1]) for g in Grade]
-    if name == "rectification":
-        table_rows: dict[str, list[int]] = {}
-        for (ref, state), count in table.projects_by(list(PublicationKind), "department", "rectification").items():
-            if state not in (RectificationState.DONE.value, RectificationState.IN_PROGRESS.value):
-                continue
-            dept = table.department_names[ref]
-            done, total = table_rows.setdefault(dept, [0, 0])
-            table_rows[dept] = [done + (count if state == RectificationState.DONE.value else 0), total + count]
-        return [(dept, round(done / total, 4) if total else 0) for dept, (done, total) in sorted(table_rows.items())]
+    if name in ("rectification", "due_rectification"):
+        rates = rectification_rates(department)
+        attribute = "count_rate" if name == "rectification" else "due_count_rate"
+        return [(dept, round(float(getattr(row, attribute)), 4)) for dept, row in sorted(rates.items())
+                if getattr(row, attribute) is not None]
     raise KeyError(name)
+
+
+_rate_cache: dict = {}
+
+
+def rectification_rates(department: int | None = None) -> dict:
+    """整改率 and 到期整改率 (by count and by amount, each problem's rectified amount capped at its
+    amount) per department, from the published problem lists: the ledger's rule
+    (`RateRow.count`), over what was disclosed. Cached until the next publication."""
+    from portal.ledger.queries import RateRow
+    from portal.publishing.tables import problem_rates
+    from public_site.data import publication_state
+
+    key = (*publication_state(), department, str(db.engine.url))
+    if _rate_cache.get("key") == key:
+        return _rate_cache["value"]
+    stmt = live(sa.select(Snapshot.department_name, Snapshot.data, Snapshot.published_at)).where(
+        Snapshot.kind == PublicationKind.RECTIFICATION)
+    if department:
+        stmt = stmt.where(Snapshot.department_ref == department)
+    import json
+
+    rates: dict[str, RateRow] = {}
+    for name, data, published_at in db.session.execute(stmt):
+        problem_rates(json.loads(data), rates.setdefault(name, RateRow(name, name)), published_at.date())
+    rates = {k: v for k, v in rates.items() if v.total}
+    _rate_cache.update(key=key, value=rates)
+    return rates
+
+
+# ---- a year's published figures (pub_year_figures, e.g. 事前绩效评估情况) ---------------------------
+
+def figures_years(kind: str) -> list[PublishedFigures]:
+    """The current version of every year published of `kind` (withdrawn ones show their notice)."""
+    return list(db.session.scalars(sa.select(PublishedFigures).where(
+        PublishedFigures.kind == kind, PublishedFigures.current.is_(True)).order_by(PublishedFigures.year.desc())))
+
+
+def figures_of(kind: str, year: int) -> PublishedFigures | None:
+    return db.session.scalars(sa.select(PublishedFigures).where(
+        PublishedFigures.kind == kind, PublishedFigures.year == year, PublishedFigures.current.is_(True))).first()

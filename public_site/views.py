@@ -2,19 +2,19 @@
 notices, glossary, charts, downloads, feeds, sitemap and robots.txt. Snapshot tables only."""
 from __future__ import annotations
 
-import csv
-import io
-import json
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.core.excel import content_disposition, xlsx_response
+from portal.core import parsing
+from portal.core.excel import content_disposition
 from portal.core.pagination import page_arg, paginate
 from portal.publishing.models import RESULT_KINDS, PublicationKind, Snapshot
 from public_site import charts, queries
+from public_site.downloads import MONEY, SCORE, download
 from public_site.glossary import GLOSSARY
 
 bp = Blueprint("public", __name__)
@@ -23,11 +23,18 @@ PER_PAGE = 20
 
 
 def init_app(app):
+    from public_site import figures, pages  # noqa: F401  (trends, table downloads, the language switch, figures)
+
     app.register_blueprint(bp)
+    from portal.publishing import tables
+
+    tables.register(app)
 
     @app.context_processor
     def public_context():
-        return {"facet_titles": queries.FACET_TITLES, "kind_enum": PublicationKind}
+        from public_site.pages import select_locale
+
+        return {"facet_titles": queries.FACET_TITLES, "kind_enum": PublicationKind, "lang": select_locale()}
 
 
 def _query_url(endpoint, args: dict, **changes) -> str:
@@ -41,7 +48,7 @@ def _query_url(endpoint, args: dict, **changes) -> str:
 def home():
     return render_template("public_site/home.html", search_url=url_for("public.search"),
                            latest=queries.latest(12), figures=queries.headline(),
-                           grade_chart=charts.bar_svg(queries.chart_data("grades"), title=_("评价等级分布")))
+                           grade_chart=charts.bar_chart(queries.chart_data("grades"), title=_("评价等级分布")))
 
 
 @bp.get("/glossary")
@@ -57,10 +64,8 @@ def notices():
 
 @bp.get("/notices/<int:snapshot_id>")
 def notice(snapshot_id: int):
-    from portal.extensions import db
-
-    row = db.session.get(Snapshot, snapshot_id)
-    if row is None or not row.note:
+    row = queries.notice(snapshot_id)
+    if row is None:
         abort(404)
     return render_template("public_site/notice.html", row=row)
 
@@ -75,11 +80,23 @@ EXPORT_HEADERS = ["年度", "项目编码", "项目名称", "主管部门", "实
 def _export_row(s: Snapshot) -> list:
     return [s.year, s.project_code, s.project_name, s.department_name, s.unit_name,
             queries.value_label("project_kind", s.project_kind), queries.value_label("budget_type", s.budget_type),
-            f"{s.amount:.2f}", s.kind.label, s.version, "" if s.score is None else f"{s.score:.2f}",
+            _two_places(s.amount), s.kind.label, s.version, None if s.score is None else _two_places(s.score),
             queries.value_label("grade", s.grade) if s.grade else "",
             queries.value_label("rectification", s.rectification) if s.rectification else "",
-            s.published_at.isoformat(timespec="seconds"),
-            url_for("public.project", ref=s.project_ref, _external=True)]
+            s.published_at, url_for("public.project", ref=s.project_ref, _external=True)]
+
+
+EXPORT_FORMATS = [None] * 7 + [MONEY, None, None, SCORE]
+
+
+def listing_download(fmt: str, name: str, rows):
+    """A list of snapshots (browse, a department, the home page's 最新公开) as a download."""
+    return download(fmt, name, rows, EXPORT_HEADERS, _export_row, _export_json, formats=EXPORT_FORMATS)
+
+
+def _two_places(value) -> Decimal:
+    """Amounts and scores as numbers (a number cell in Excel, digits in CSV), two decimals."""
+    return Decimal(value).quantize(Decimal("0.01"))
 
 
 def _export_json(s: Snapshot) -> dict:
@@ -92,33 +109,6 @@ def _export_json(s: Snapshot) -> dict:
             "url": url_for("public.project", ref=s.project_ref, _external=True)}
 
 
-def download(fmt: str, name: str, rows, headers=EXPORT_HEADERS, to_row=_export_row, to_json=_export_json):
-    """CSV (UTF-8 with a byte-order mark, for Excel/WPS), Excel or JSON of an iterable of rows."""
-    if fmt == "xlsx":
-        return xlsx_response(f"{name}.xlsx", headers, (to_row(r) for r in rows), sheet_title=name[:30])
-    if fmt == "json":
-        body = json.dumps({"items": [to_json(r) for r in rows]}, ensure_ascii=False, indent=1)
-        response = Response(body, mimetype="application/json")
-        response.headers["Content-Disposition"] = content_disposition(f"{name}.json")
-        return response
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow(headers)
-        for r in rows:
-            writer.writerow([_csv_safe(v) for v in to_row(r)])
-        response = Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = content_disposition(f"{name}.csv")
-        return response
-    abort(400)
-
-
-def _csv_safe(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not text[1:2].isdigit() else text
-
-
 def _browse(listing: str):
     kinds = queries.LISTINGS[listing]
     filters = queries.filters_from_args()
@@ -128,7 +118,7 @@ def _browse(listing: str):
         from portal.extensions import db
 
         rows = db.session.scalars(queries.listing(kinds, filters, sort).limit(100_000))
-        return download(fmt, f"{LISTING_TITLES[listing]}", rows)
+        return listing_download(fmt, f"{LISTING_TITLES[listing]}", rows)
     page = queries.browse_page(kinds, filters, sort, page_arg(), PER_PAGE)
     departments = queries.department_names()
     facets = queries.facet_counts(kinds, filters)
@@ -153,26 +143,25 @@ def results():
 
 @bp.get("/projects/<int:ref>")
 def project(ref: int):
-    rows = queries.project_rows(ref)
+    rows = queries.project_rows(ref)  # current versions only
     if not rows:
         abort(404)
     sections = queries.sections_of(rows)
-    history = [s for s in rows if s.version > 1 or not s.current]
-    head = max(rows, key=lambda s: s.id)
-    return render_template("public_site/project.html", ref=ref, sections=sections, history=history,
-                           header=head.payload.get("project", {}), head=head)
+    published = [s for s in rows if not s.withdrawn]
+    # the header comes from published content only: a withdrawn project shows its name and notices
+    head = max(published or rows, key=lambda s: s.id)
+    header = head.payload.get("project", {}) if published else {"name": head.project_name}
+    return render_template("public_site/project.html", ref=ref, sections=sections, header=header, head=head,
+                           withdrawn=not published)
 
 
 @bp.get("/projects/<int:ref>/<kind>/v<int:version>")
 def version(ref: int, kind: str, version: int):
-    rows = [s for s in queries.project_rows(ref) if s.kind.value == kind]
-    row = next((s for s in rows if s.version == version), None)
-    if row is None:
+    """A permalink to one version: only the current, published one is served (no older version)."""
+    row = next((s for s in queries.project_rows(ref) if s.kind.value == kind and s.version == version), None)
+    if row is None or row.withdrawn:
         abort(404)
-    current = next(s for s in rows if s.current)
-    hidden = current.withdrawn and not row.withdrawn  # withdrawn content is no longer shown
-    return render_template("public_site/version.html", row=row, current=current, rows=rows, hidden=hidden,
-                           header=row.payload.get("project", {}))
+    return render_template("public_site/version.html", row=row, header=row.payload.get("project", {}))
 
 
 @bp.get("/reports/<sha256>")
@@ -210,7 +199,7 @@ def department(ref: int):
     kinds = queries.LISTINGS["goals"] + queries.LISTINGS["results"]
     page = queries.browse_page(kinds, {"department": str(ref)}, "newest", page_arg(), PER_PAGE)
     return render_template("public_site/department.html", ref=ref, name=names[ref], page=page,
-                           grade_chart=charts.bar_svg(queries.chart_data("grades", ref), title=_("评价等级分布")),
+                           grade_chart=charts.bar_chart(queries.chart_data("grades", ref), title=_("评价等级分布")),
                            latest=queries.latest(5, ref))
 
 
@@ -220,25 +209,21 @@ SEARCH_FILTERS = ("year", "department", "project_kind", "budget_type", "amount_b
 
 
 def _search_args():
-    q = request.args.get("q", "").strip()[:100]
+    q = request.args.get("q", "").strip()[:1000]  # the engine keeps the first words and says so
     filters = {k: request.args.get(k, "").strip() for k in SEARCH_FILTERS if request.args.get(k, "").strip()}
     sort = request.args.get("sort", "relevance")
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    return q, filters, sort, page
+    return q, filters, sort, parsing.arg_page()
 
 
 @bp.get("/search")
 def search():
-    from public_site import search as engine
+    from portal.publishing import search as engine
 
     q, filters, sort, page = _search_args()
     fmt = request.args.get("format")
     if fmt:
         found = engine.search(q, filters=filters, sort=sort, page=1, per_page=1000, highlight=False)
-        return download(fmt, "搜索结果", found.hits, headers=["项目名称", "主管部门", "实施单位", "年度", "评价等级", "链接"],
+        return download(fmt, "搜索结果", found.hits, ["项目名称", "主管部门", "实施单位", "年度", "评价等级", "链接"],
                         to_row=_hit_row, to_json=lambda h: dict(zip(
                             ["name", "department", "unit", "year", "grade", "url"], _hit_row(h), strict=True)))
     found = engine.search(q, filters=filters, sort=sort, page=page, per_page=PER_PAGE) if (q or filters) else None
@@ -252,14 +237,16 @@ def search():
 
 def _hit_row(hit) -> list:
     f = hit.fields
-    return [f["title"].rsplit(" ", 1)[0], f.get("department_name", ""), f.get("unit", ""), f.get("year", ""),
+    year = f.get("year", "")
+    return [f["title"].rsplit(" ", 1)[0], f.get("department_name", ""), f.get("unit", ""),
+            int(year) if str(year).isdigit() else year,
             f.get("grade_label", ""), url_for("public.project", ref=hit.ref, _external=True)]
 
 
 # ---- charts -----------------------------------------------------------------------------------
 
 CHARTS = {"grades": _l("评价等级分布（项目数）"), "money": _l("各等级评价资金（万元）"),
-          "rectification": _l("各部门整改完成率")}
+          "rectification": _l("各部门整改率（按数量）"), "due_rectification": _l("各部门到期整改率（按数量）")}
 
 
 @bp.get("/charts")
@@ -267,8 +254,11 @@ def charts_page():
     items = []
     for name, title in CHARTS.items():
         data = queries.chart_data(name)
-        items.append((name, title, data, charts.bar_svg(data, title=str(title), kind=name)))
-    return render_template("public_site/charts.html", items=items)
+        items.append((name, charts.bar_chart(data, title=str(title), kind=name)))
+    from portal.ledger.queries import RATE_DEFINITIONS
+
+    return render_template("public_site/charts.html", items=items, rates=sorted(queries.rectification_rates().items()),
+                           definitions=RATE_DEFINITIONS)
 
 
 @bp.get("/charts/<name>.<fmt>")
@@ -279,8 +269,9 @@ def chart_file(name: str, fmt: str):
     if fmt == "svg":
         return Response(charts.bar_svg(data, title=str(CHARTS[name]), kind=name, standalone=True),
                         mimetype="image/svg+xml")
-    return download(fmt, str(CHARTS[name]), data, headers=[_("类别"), _("数值")], to_row=lambda r: [r[0], r[1]],
-                    to_json=lambda r: {"label": r[0], "value": float(r[1])})
+    return download(fmt, str(CHARTS[name]), data, [_("类别"), _("数值")], lambda r: [r[0], r[1]],
+                    lambda r: {"label": r[0], "value": float(r[1])},
+                    formats=[None, MONEY if name == "money" else "0.0%" if "rectification" in name else None])
 
 
 # ---- feeds, sitemap, robots -------------------------------------------------------------------
@@ -294,7 +285,7 @@ def _atom(title: str, self_url: str, rows, alternate: str):
 
 @bp.get("/feeds/all.atom")
 def feed_all():
-    return _atom(_("最新公开"), request.url, queries.latest(50), url_for("public.home", _external=True))
+    return _atom(_("最新公开"), request.url, queries.latest(50, withdrawals=True), url_for("public.home", _external=True))
 
 
 @bp.get("/feeds/departments/<int:ref>.atom")
@@ -302,14 +293,14 @@ def feed_department(ref: int):
     names = queries.department_names()
     if ref not in names:
         abort(404)
-    return _atom(_("%(name)s 最新公开", name=names[ref]), request.url, queries.latest(50, ref),
+    return _atom(_("%(name)s 最新公开", name=names[ref]), request.url, queries.latest(50, ref, withdrawals=True),
                  url_for("public.department", ref=ref, _external=True))
 
 
 @bp.get("/feeds/search.atom")
 def feed_search():
     from portal.extensions import db
-    from public_site import search as engine
+    from portal.publishing import search as engine
 
     q, filters, _sort, _page = _search_args()
     found = engine.search(q, filters=filters, sort="newest", page=1, per_page=50)
@@ -333,7 +324,8 @@ def sitemap():
 
     from portal.extensions import db
 
-    total = db.session.scalar(sa.select(sa.func.count(sa.distinct(Snapshot.project_ref)))) or 0
+    total = db.session.scalar(sa.select(sa.func.count(sa.distinct(Snapshot.project_ref)))
+                              .where(Snapshot.current.is_(True))) or 0
     chunks = max(1, (total + SITEMAP_CHUNK - 1) // SITEMAP_CHUNK)
     return Response(render_template("public_site/sitemap_index.xml", chunks=chunks), mimetype="application/xml")
 
@@ -345,10 +337,10 @@ def sitemap_chunk(n: int):
     from portal.extensions import db
 
     refs = db.session.execute(sa.select(Snapshot.project_ref, sa.func.max(Snapshot.published_at))
-                              .group_by(Snapshot.project_ref).order_by(Snapshot.project_ref)
+                              .where(Snapshot.current.is_(True)).group_by(Snapshot.project_ref).order_by(Snapshot.project_ref)
                               .offset(n * SITEMAP_CHUNK).limit(SITEMAP_CHUNK)).all()
     static = ["public.home", "public.goals", "public.results", "public.departments", "public.glossary",
-              "public.notices", "public.charts_page", "public.search", "api_public.docs"] if n == 0 else []
+              "public.notices", "public.charts_page", "public.trends_page", "public.search", "api_public.docs"] if n == 0 else []
     return Response(render_template("public_site/sitemap.xml", refs=refs, static=static,
                                     departments=queries.department_names() if n == 0 else {}),
                     mimetype="application/xml")
@@ -368,6 +360,13 @@ def query_string(**params) -> str:
 @bp.app_template_global()
 def site_config(name):
     return current_app.config.get(name)
+
+
+@bp.app_template_global()
+def rate_definitions():
+    from portal.ledger.queries import RATE_DEFINITIONS
+
+    return RATE_DEFINITIONS
 
 
 @bp.app_template_global()

@@ -16,9 +16,12 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from tests import factories
+from tests import factories, transactions
+
+pytest_plugins = ["tests.fuzz.tally"]  # the fuzz request count in the summary, also under xdist
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+transactions.install()
 PG_HELP = ("PostgreSQL not reachable ({url}): PostgreSQL cases skipped. Start a server on 127.0.0.1:5432 "
            "(user postgres, trust auth) or set TEST_POSTGRES_URL to run them.")
 
@@ -85,8 +88,14 @@ def app_config(url: str, tmp_root: Path, **extra) -> dict:
         "INSTANCE_DIR": str(tmp_root / f"instance-{name}"),
         "UPLOAD_DIR": str(tmp_root / f"uploads-{name}"),
         "SEARCH_INDEX_DIR": str(tmp_root / f"index-{name}"),
+        # the portal's own index: its folder per backend; kept live only by the tests that ask
+        # (tests/search/conftest.py), so other tests' outbox counts and timings stay their own
+        "PORTAL_INDEX_DIR": str(tmp_root / f"portal-index-{name}"),
+        "PORTAL_INDEX_LIVE": False,
         "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,  # the fuzz sends thousands of API requests; tests/api/test_rate_limits.py turns it on
         "MAX_UPLOAD_MB": 2,
+        "LOG_FORMAT": "text",
         **extra,
     }
 
@@ -118,34 +127,138 @@ def app(database_url, tmp_root):
 
 
 @pytest.fixture()
-def db(app):
-    """An application context over an empty database; every table is emptied afterwards."""
-    from portal.core import notifications
+def db(request, app):
+    """An application context over an empty database. The test's writes are rolled back at its
+    end; a test marked `commits` (or using live_server, page, tests/concurrency.py) commits for
+    real and every table is emptied afterwards (tests/transactions.py)."""
+    from portal.core import mail
     from portal.extensions import db as database
 
+    checkpoints = Path(app.config["INSTANCE_DIR"]) / "audit-checkpoints.jsonl"
+    checkpoints.unlink(missing_ok=True)
     with app.app_context():
-        yield database
-        database.session.rollback()
-        database.session.remove()
-        _empty_all_tables(database)
-    notifications.outbox.clear()
-
-
-def _empty_all_tables(database) -> None:
-    tables = [t.name for t in reversed(database.metadata.sorted_tables)]
-    engine = database.engine
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        if needs_commits(request):
+            yield database
+            join_rebuild_threads()  # one a publication started must not run into the next test
+            database.session.rollback()
+            database.session.remove()
+            transactions.empty_all_tables(database)
         else:
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-            for table in tables:
-                conn.exec_driver_sql(f'DELETE FROM "{table}"')
-            conn.exec_driver_sql("DELETE FROM sqlite_sequence") if _has_sqlite_sequence(conn) else None
+            with transactions.RolledBack(database.engine) as transaction:
+                yield database
+                database.session.remove()
+            if transaction.foreign:
+                pytest.fail(f"threads {sorted(set(transaction.foreign))} connected to the database of a rolled-back "
+                            "test: mark it @pytest.mark.commits (tests/transactions.py)")
+    mail.test_mailbox.clear()
+    checkpoints.unlink(missing_ok=True)
 
 
-def _has_sqlite_sequence(conn) -> bool:
-    return conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").first() is not None
+COMMITTING_FIXTURES = {"live_server", "page"}
+
+
+def join_rebuild_threads(timeout: float = 60) -> None:
+    """Wait for the search index's background rebuilds this process started (health.heal)."""
+    from portal.publishing.search import health
+
+    for thread in list(health._local_rebuild.values()):
+        thread.join(timeout)
+
+
+def needs_commits(request) -> bool:
+    return (request.node.get_closest_marker("commits") is not None
+            or not COMMITTING_FIXTURES.isdisjoint(request.fixturenames))
+
+
+def pytest_collection_modifyitems(items):
+    """A test that calls tests/concurrency.py (real threads) commits for real (a helper calling
+    it for the test is refused at run time: in_parallel asks for the marker). The tests on the
+    demo city run on one xdist worker per backend, so each backend's city is seeded once."""
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and not CONCURRENCY_HELPERS.isdisjoint(_names_used(function.__code__)):
+            item.add_marker(pytest.mark.commits)
+        if "demo_app" in getattr(item, "fixturenames", ()):
+            backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url", "")
+            item.add_marker(pytest.mark.xdist_group(f"demo_city_{backend}"))
+
+
+CONCURRENCY_HELPERS = {"in_parallel", "signed_in", "concurrency"}
+
+
+def _names_used(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_used(const)
+    return names
+
+
+# ---- the demo city, seeded once per database ------------------------------------------------
+
+@pytest.fixture(scope="session")
+def demo_app(database_url, tmp_root):
+    """The portal over the demo city (portal.demo.seed, as `make run` shows it), seeded once per
+    test session and backend in a database of its own. Use it through `demo_db`: every test on
+    it is rolled back, so the city stays as seeded. The seeding's context, with ids for records,
+    is `demo_app.demo` ({"projects": [ids], "users": {"finance": id}, ...})."""
+    from werkzeug.security import generate_password_hash
+
+    from portal import create_app
+    from portal.accounts import models as account_models
+    from portal.core.migrations_check import upgrade
+    from portal.demo import seed
+    from portal.extensions import db as database
+
+    if make_url(database_url).get_backend_name() == "sqlite":
+        url = f"sqlite:///{tmp_root / 'demo.db'}"
+    else:
+        url = _create_pg_database()
+    upgrade(url)
+    application = create_app(app_config(url, tmp_root / "demo"))
+    application.test_client_class = FreshRequestClient
+    scrypt = account_models.generate_password_hash
+    # the demo hashes passwords with scrypt; a cheap hash keeps the seeding fast
+    account_models.generate_password_hash = lambda password, method=None: generate_password_hash(
+        password, "pbkdf2:sha256:1")
+    try:
+        with application.app_context():
+            application.demo = _ids(seed())
+            join_rebuild_threads()  # the index the seeding started
+            database.session.remove()
+    finally:
+        account_models.generate_password_hash = scrypt
+    yield application
+    with application.app_context():
+        database.engine.dispose()
+    if make_url(url).get_backend_name() == "postgresql":
+        _drop_pg_database(url)
+
+
+def _ids(ctx: dict) -> dict:
+    """The seeding's context with every record replaced by its id (records die with their session)."""
+    def ids(value):
+        if isinstance(value, dict):
+            return {key: ids(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [ids(item) for item in value]
+        return getattr(value, "id", value)
+    return ids(ctx)
+
+
+@pytest.fixture()
+def demo_db(demo_app):
+    """An application context over the demo city; the test's writes are rolled back."""
+    from portal.core import mail
+    from portal.extensions import db as database
+
+    with demo_app.app_context():
+        with transactions.RolledBack(database.engine, reset_sequences=False) as transaction:
+            yield database
+            database.session.remove()
+    mail.test_mailbox.clear()
+    if transaction.foreign:
+        pytest.fail(f"threads {sorted(set(transaction.foreign))} connected to the demo city's database")
 
 
 @pytest.fixture()
@@ -157,7 +270,7 @@ def client(app, db):
 def login(client):
     """login(user) signs the test client in through the real login form."""
     def sign_in(user, password: str = factories.PASSWORD):
-        response = client.post("/login", data={"username": user.username, "password": password})
+        response = factories.sign_in(client, user.username, password)  # with the TOTP step when asked
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
     return sign_in
@@ -182,6 +295,7 @@ def live_server(app, db, tmp_root):
 
     import public_site
 
+    transactions.require_commits("live_server")
     public_app = public_site.create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_root))
     public_app.wsgi_app = DispatcherMiddleware(public_app.wsgi_app, {"/portal": app})
     server = make_server("127.0.0.1", 0, public_app, threaded=True)

@@ -1,7 +1,7 @@
 """Letters (函询) between the finance bureau and the audit bureau, in both directions, each left where
 the letter operations would have left it at ctx.now: drafts, letters awaiting sign-off (待签发),
 sent letters with their document number (临财绩函〔2025〕3号: gapless per issuing code and year,
-the last one in `inquiry_number_counters`), acknowledged (签收), partly and fully answered item
+the last one in `counters`, scope 'inquiry:<code>'), acknowledged (签收), partly and fully answered item
 by item (逐项答复), followed up (追问), extended (延期), closed (办结) and withdrawn (撤回) letters.
 Reply deadlines given in working days are counted on the shipped holiday table (调休 included),
 which this plug-in loads as `flask inquiries load-holidays` would, with the bureaus' issuing
@@ -98,10 +98,18 @@ class Workdays:
     """Chinese working days on the shipped holiday table (portal.inquiries.workdays)."""
 
     def __init__(self, rows):
+        from portal.inquiries.workdays import FIXED_HOLIDAYS
+
         self.special = {day: worked for day, worked, _name in rows}
+        self.known_years = {day.year for day in self.special}
+        self.fixed = FIXED_HOLIDAYS
 
     def is_workday(self, day: date) -> bool:
-        return self.special.get(day, day.weekday() < 5)
+        if day in self.special:
+            return self.special[day]
+        if day.year not in self.known_years and (day.month, day.day) in self.fixed:
+            return False  # as workdays.Calendar: the fixed statutory days in a year without a schedule
+        return day.weekday() < 5
 
     def add(self, start: date, n: int) -> date:
         """The n-th working day after `start`, as workdays.add_workdays counts."""
@@ -333,8 +341,8 @@ def insert_all(ctx, conn, plans: list[LetterPlan], counters: dict[tuple, int]) -
     ctx.insert(conn, "inquiry_letters", (letter_row(p) for p in plans), columns=LETTER_COLUMNS, total=len(plans))
     ctx.insert(conn, "inquiry_letter_projects", [(p.id, pid) for p in plans for pid in p.projects],
                columns=["letter_id", "project_id"])
-    ctx.insert(conn, "inquiry_number_counters", [(c, y, n) for (c, y), n in sorted(counters.items())],
-               columns=["code", "year", "last"])
+    ctx.insert(conn, "counters", [(f"inquiry:{c}", y, n) for (c, y), n in sorted(counters.items())],
+               columns=["scope", "period", "last"])
     replies, items, followups, extensions = [], [], [], []
     for p in plans:
         reply_ids = []
@@ -371,13 +379,13 @@ def letter_projects(ctx) -> dict[int, list[int]]:
 
 def setup(ctx, conn, bureaus: Bureaus) -> Workdays:
     """What the administrator sets up first: issuing codes and the holiday table."""
-    from portal.inquiries.workdays import CALENDARS, calendar_rows
+    from portal.inquiries.workdays import calendar_rows, official_years
 
     ctx.insert(conn, "inquiry_issuing_codes", [
         (ctx.new_id("inquiry_issuing_codes"), org, code, bureaus.header[org], ctx.now, ctx.now)
         for org, code in bureaus.code.items()], columns=["id", "organisation_id", "code", "header", "created_at",
                                                          "updated_at"])
-    rows = [row for year in sorted(CALENDARS) for row in calendar_rows(year)]
+    rows = [row for year in official_years() for row in calendar_rows(year)]
     ctx.insert(conn, "inquiry_holidays", [(ctx.new_id("inquiry_holidays"), *row) for row in rows],
                columns=["id", "day", "is_workday", "name"])
     return Workdays(rows)

@@ -4,7 +4,7 @@ at ctx.now: progress updates (整改进展) with money rectified by category, su
 with evidence files, sign-offs (销号确认: closed ⇒ one per bureau), returns (退回), extension
 requests (延期申请), long-term problems with milestones, recurrences (屡查屡犯) found as
 `find_recurrence` finds them, and gapless per-year ledger numbers (ZG-2025-0001) whose last value
-per year is in `ledger_counters`, so the next problem listed in the portal continues the sequence.
+per year is in `counters` (scope 'ledger'), so the next problem listed in the portal continues the sequence.
 
 Evidence files are scans (PDF, JPEG) without extracted text, as text extraction leaves them; the
 search benchmark's document set (attachments with text) therefore stays the report texts.
@@ -619,8 +619,8 @@ def public_row(p: Plan) -> dict:
 
 def insert_all(ctx, conn, plans: list[Plan], counters: dict[int, int]) -> None:
     ctx.insert(conn, "problems", (problem_row(p) for p in plans), columns=PROBLEM_COLUMNS, total=len(plans))
-    ctx.insert(conn, "ledger_counters", [(year, last) for year, last in sorted(counters.items())],
-               columns=["year", "last"])
+    ctx.insert(conn, "counters", [("ledger", year, last) for year, last in sorted(counters.items())],
+               columns=["scope", "period", "last"])
     updates, attachments, links = [], [], []
     for p in plans:
         for at, text, evidence, money, submission, files, author in p.updates:

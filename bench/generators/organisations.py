@@ -1,7 +1,8 @@
 """Foundation data: the finance and audit bureaus, the congress committee, counties with their
-departments (主管部门) and subordinate units (下属单位), third-party agencies, and users.
+departments (主管部门, under the county's finance bureau at province scale) and subordinate units
+(下属单位), third-party agencies, and users.
 
-Publishes: ctx.ids["departments"], ctx.ids["units"] (every budget unit, departments included),
+Publishes: ctx.ids["departments"], ctx.ids["county_bureaus"] (province scale), ctx.ids["units"] (every budget unit, departments included),
 ctx.ids["agencies"], ctx.data["org"] (id -> dict(name, code, county, sector, department_id)),
 ctx.data["users"] (username -> id), ctx.data["area"] (the province or city name)."""
 from __future__ import annotations
@@ -112,12 +113,20 @@ def generate(ctx, conn, scale) -> None:
     counties = county_names(rng, scale.counties) if province else [area]
     departments, units = [], []
     taken: set[str] = set()
+    county_bureaus = []
     for ci, county in enumerate(counties):
+        # at province scale each county's departments sit under its finance bureau (县级财政局), the
+        # subject the province's work assessment scores over them
+        bureau = add(county + "财政局", "财政局", OrgKind.FINANCE_BUREAU, f"CZ{ci + 1:03d}", finance,
+                     county=county) if province else None
+        if bureau is not None:
+            county_bureaus.append(bureau)
         picked = DEPARTMENTS[: scale.departments_per_county] if not province else \
             DEPARTMENTS[:10] + rng.sample(DEPARTMENTS[10:], max(0, scale.departments_per_county - 10))
         for di, (sector, dept_name, unit_names) in enumerate(picked):
             dcode = f"{ci + 1:03d}{di + 1:02d}"
-            dept = add(county + dept_name, dept_name, OrgKind.BUDGET_UNIT, dcode, county=county, sector=sector)
+            dept = add(county + dept_name, dept_name, OrgKind.BUDGET_UNIT, dcode, bureau, county=county,
+                       sector=sector)
             info[dept]["department_id"] = dept
             departments.append(dept)
             units.append(dept)
@@ -175,6 +184,7 @@ def generate(ctx, conn, scale) -> None:
     ctx.insert(conn, "users", users)
     ctx.insert(conn, "user_roles", roles)
 
-    ctx.ids.update(departments=departments, units=units, agencies=agencies, counties=list(range(len(counties))))
+    ctx.ids.update(departments=departments, units=units, agencies=agencies, counties=list(range(len(counties))),
+                   county_bureaus=county_bureaus)
     ctx.data.update(org=info, users=usernames, finance_bureau=finance, audit_bureau=audit, congress=congress,
                     county_names=counties)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -42,6 +43,8 @@ def _target(operator, value, text: str, unit: str) -> str:
 
 def _read(conn, ctx):
     """Everything the payloads need, by project (plain Core reads with the models' types)."""
+    from portal.publishing.snapshots import line_data
+
     t = ctx.metadata.tables
     projects, orgs, goals, indicators = t["projects"], t["organisations"], t["performance_goals"], t["indicators"]
     evaluations, findings, attachments, links = (t["evaluations"], t["evaluation_findings"], t["attachments"],
@@ -62,6 +65,14 @@ def _read(conn, ctx):
     found: dict[int, list] = {}
     for row in conn.execute(sa.select(findings).order_by(findings.c.id)):
         found.setdefault(row.evaluation_id, []).append(row)
+    lines_of: dict[int, list] = {}  # a self-evaluation's applicable lines, as the publisher reads them
+    el = t["evaluation_lines"]
+    for row in conn.execute(sa.select(el, indicators.c.unit.label("indicator_unit"))
+                            .outerjoin(indicators, indicators.c.id == el.c.indicator_id)
+                            .where(el.c.applicable.is_(True)).order_by(el.c.evaluation_id, el.c.position, el.c.id)):
+        indicator = SimpleNamespace(unit=row.indicator_unit) if row.indicator_id is not None else None
+        lines_of.setdefault(row.evaluation_id, []).append(line_data(SimpleNamespace(**row._mapping, indicator=indicator)))
+    found = {"findings": found, "lines": lines_of}
     reports: dict[int, list] = {}
     for row in conn.execute(
             sa.select(links.c.record_id, attachments.c.filename, attachments.c.sha256, attachments.c.size,
@@ -95,14 +106,16 @@ def _goals(goal, rows) -> dict:
                            for i in rows]}
 
 
-def _evaluation(e, findings) -> dict:
+def _evaluation(e, found) -> dict:
+    findings = found["findings"].get(e.id, [])
     return {"mode": e.mode.value, "mode_label": e.mode.zh, "year": e.year,
             "score": None if e.score is None else f"{Decimal(e.score):.2f}",
             "grade": e.grade.value if e.grade else None, "grade_label": e.grade.zh if e.grade else "",
             "agency": e.agency or "", "conclusion": e.conclusion or "", "suggestions": e.suggestions or "",
             "completed_on": _date(e.completed_at),
             "findings": [{"category": f.category, "description": f.description, "amount": _money(f.amount),
-                          "suggestion": f.suggestion} for f in findings]}
+                          "suggestion": f.suggestion} for f in findings],
+            **({"lines": found["lines"].get(e.id, [])} if e.mode.value == "self" else {})}
 
 
 def _indicator_groups(rows):
@@ -120,8 +133,7 @@ def _indicator_groups(rows):
 
 def generate(ctx, conn, scale) -> None:
     from portal.publishing.models import amount_band
-    from portal.publishing.operations import dumps
-    from portal.publishing.snapshots import rectification_state
+    from portal.publishing.snapshots import dumps, rectification_state
 
     rng = ctx.rng("publishing")
     problems = ctx.data.get("public_problems", {})
@@ -177,7 +189,7 @@ def generate(ctx, conn, scale) -> None:
                 at = e.completed_at + timedelta(days=rng.randint(5, 30), hours=rng.randint(0, 6))
                 if at > ctx.now:
                     continue  # not yet published with the final accounts
-                data = {**head, "kind": kind, **_evaluation(e, found.get(e.id, []))}
+                data = {**head, "kind": kind, **_evaluation(e, found)}
                 facets = {"score": data["score"], "grade": data["grade"], "rectification": rect_state}
                 withdrawn = rng.random() < WITHDRAWN_SHARE
                 yield snapshot(p, kind, data, at, current=not withdrawn, **facets)

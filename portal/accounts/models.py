@@ -8,35 +8,31 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.accounts.encryption import EncryptedSecret
 from portal.core.db import TimestampMixin, enum_column
-from portal.core.enums import LabelledEnum
+from portal.core.roles import ADMIN_DUTIES, BUREAUS, OrgKind, Role  # noqa: F401  (the accounts' vocabulary)
+from portal.core.versions import Versioned
 from portal.extensions import db
 
-
-class OrgKind(LabelledEnum):
-    FINANCE_BUREAU = "finance_bureau", "财政局", "Finance bureau", "tag-red"
-    AUDIT_BUREAU = "audit_bureau", "审计局", "Audit bureau", "tag-blue"
-    BUDGET_UNIT = "budget_unit", "预算部门/单位", "Budget unit", "tag-green"
-    AGENCY = "agency", "第三方机构", "Third-party agency", "tag-amber"
-    CONGRESS = "congress", "人大预算工委", "People's Congress budget committee", "tag-grey"
+# The vocabulary the permission point decides with lives in core (portal/core/roles.py).
 
 
-BUREAUS = (OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU)
+def check_admin_duties(roles) -> None:
+    """No one holds two of the three administrators' roles, unless the configuration allows it
+    (ALLOW_COMBINED_ADMIN_DUTIES, e.g. for a very small installation)."""
+    from flask import current_app, has_app_context
+
+    held = ADMIN_DUTIES & {Role.coerce(r) for r in roles}
+    if len(held) < 2 or (has_app_context() and current_app.config.get("ALLOW_COMBINED_ADMIN_DUTIES")):
+        return
+    from flask_babel import gettext as _
+
+    from portal.core.errors import DomainError
+
+    raise DomainError(_("系统管理员、安全管理员和审计管理员须由不同的人担任（三权分立）。"), field="roles")
 
 
-class Role(LabelledEnum):
-    ADMIN = "admin", "系统管理员", "Administrator"
-    FINANCE_OFFICER = "finance_officer", "财政绩效管理人员", "Finance performance officer"
-    SIGNER = "signer", "签发人", "Signing officer"
-    AUDIT_LIAISON = "audit_liaison", "审计联络员", "Audit liaison"
-    CONFERENCE_MEMBER = "conference_member", "联席会议成员", "Joint-conference member"
-    UNIT_LIAISON = "unit_liaison", "单位联络员", "Budget-unit liaison"
-    AGENCY_STAFF = "agency_staff", "第三方机构人员", "Agency staff"
-    EXPERT = "expert", "评审专家", "Review expert"
-    OBSERVER = "observer", "人大观察员", "Congress observer"
-
-
-class Organisation(TimestampMixin, db.Model):
+class Organisation(Versioned, TimestampMixin, db.Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +68,7 @@ class UserRole(db.Model):
     role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(Versioned, UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,9 +80,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)  # consecutive wrong passwords (shown, never a lock)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]  # for PASSWORD_MAX_AGE_DAYS
+    # Set by an administrator's password reset (and an account an administrator created): the
+    # user changes the password at the next sign-in before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Two-factor sign-in (TOTP): the base32 secret once enrolled — encrypted at rest, the key
+    # outside the database (portal/accounts/encryption.py) — and the last time step used (a code
+    # is accepted once).
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedSecret(255))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     locale: Mapped[str] = mapped_column(sa.String(8), default="zh")
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
@@ -103,6 +108,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def set_roles(self, roles) -> None:
         wanted = {Role.coerce(r) for r in roles}
+        check_admin_duties(wanted)
         self.role_rows = [r for r in self.role_rows if r.role in wanted]
         have = {r.role for r in self.role_rows}
         self.role_rows.extend(UserRole(role=r) for r in wanted - have)
@@ -128,10 +134,79 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.org_kind in BUREAUS
 
     def set_password(self, password: str) -> None:
+        from portal.core import clock
+
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_changed_at = clock.now()
+
+    @property
+    def has_totp(self) -> bool:
+        return bool(self.totp_secret and self.totp_enabled_at)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class AuthSession(db.Model):
+    """One sign-in (会话): the session cookie carries its random token, a remember-me cookie its
+    selector and a random validator; both are stored hashed. Ending the row ends the session and
+    its remember token; checked on every request."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember_selector: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    remember_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    remember_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute lifetime of this session token
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    end_reason: Mapped[str] = mapped_column(sa.String(40), default="")
+    address: Mapped[str] = mapped_column(sa.String(64), default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per key: `account` (a username, known or not), `address` (a client
+    address) and `pair` (username + address). Past a free number of failures every further try
+    waits a growing delay; nothing is ever locked for good. Administrators see and clear these."""
+
+    __tablename__ = "login_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(10))
+    key: Mapped[str] = mapped_column(sa.String(140))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]
+
+    __table_args__ = (sa.UniqueConstraint("scope", "key"),)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code for two-factor sign-in (shown once, stored hashed)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None]
+
+
+class PasswordHistory(db.Model):
+    """Earlier password hashes, for PASSWORD_HISTORY (no reuse of the last N)."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    created_at: Mapped[datetime]

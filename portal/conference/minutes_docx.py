@@ -11,7 +11,14 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from portal.core.excel import xml_text
+
 RED = RGBColor(0xC0, 0x00, 0x00)
+
+
+def _run(paragraph, text: str):
+    """A run of stored text, with what XML forbids dropped (core/excel.xml_text)."""
+    return paragraph.add_run(xml_text(text))
 
 
 def _font(run, size: float, name: str = "仿宋_GB2312", bold: bool = False, color=None) -> None:
@@ -45,47 +52,47 @@ def minutes_document(meeting) -> io.BytesIO:
     doc = Document()
     header = doc.add_paragraph()
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(header.add_run("财政审计联席会议纪要"), 26, "方正小标宋简体", bold=True, color=RED)
+    _font(_run(header, "财政审计联席会议纪要"), 26, "方正小标宋简体", bold=True, color=RED)
 
     number = doc.add_paragraph()
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(number.add_run(meeting.doc_number), 16)
+    _font(_run(number, meeting.doc_number), 16)
     _red_rule(number)
 
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(title.add_run(f"{meeting.title}纪要"), 22, "方正小标宋简体")
+    _font(_run(title, f"{meeting.title}纪要"), 22, "方正小标宋简体")
 
     intro = doc.add_paragraph()
-    _font(intro.add_run(f"{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日，"
+    _font(_run(intro, f"{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日，"
                         f"{meeting.convening_org.name}在{meeting.place}召集{meeting.title}。"), 16)
     if meeting.agenda_items:
         p = doc.add_paragraph()
-        _font(p.add_run("会议议题：" + "；".join(meeting.agenda_items) + "。"), 16)
+        _font(_run(p, "会议议题：" + "；".join(meeting.agenda_items) + "。"), 16)
     for line in (meeting.minutes or "").splitlines():
         if line.strip():
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Pt(32)
-            _font(p.add_run(_plain(line.strip())), 16, "黑体" if line.lstrip().startswith("#") else "仿宋_GB2312")
+            _font(_run(p, _plain(line.strip())), 16, "黑体" if line.lstrip().startswith("#") else "仿宋_GB2312")
     if meeting.actions:
         p = doc.add_paragraph()
-        _font(p.add_run("会议议定事项如下："), 16, "黑体")
+        _font(_run(p, "会议议定事项如下："), 16, "黑体")
         for action in meeting.actions:
             due = f"（牵头单位：{action.owner_org.name}"
             due += f"，完成时限：{action.due_date.year}年{action.due_date.month}月{action.due_date.day}日）" \
                 if action.due_date else "）"
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Pt(32)
-            _font(p.add_run(f"{action.position}. {action.text}{due}"), 16)
+            _font(_run(p, f"{action.position}. {action.text}{due}"), 16)
 
     doc.add_paragraph()
     attendees = "、".join(f"{u.organisation.short_name or u.organisation.name}{u.display_name}" for u in meeting.attendees)
     p = doc.add_paragraph()
-    _font(p.add_run("出席："), 16, "黑体")
-    _font(p.add_run(attendees + "。"), 16)
+    _font(_run(p, "出席："), 16, "黑体")
+    _font(_run(p, attendees + "。"), 16)
     p = doc.add_paragraph()
-    _font(p.add_run("分送："), 16, "黑体")
-    _font(p.add_run((meeting.distribution or "财政局、审计局") + "。"), 16)
+    _font(_run(p, "分送："), 16, "黑体")
+    _font(_run(p, (meeting.distribution or "财政局、审计局") + "。"), 16)
     _red_rule(p)
 
     buffer = io.BytesIO()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -12,6 +13,7 @@ from portal.core import clock
 from portal.core.db import TimestampMixin, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.versions import Versioned
 from portal.extensions import db
 
 meeting_attendees = sa.Table(
@@ -33,18 +35,12 @@ document_units = sa.Table(
 )
 
 
-class MeetingCounter(db.Model):
-    """One row per year; locked FOR UPDATE while a meeting takes the next number (第N次)."""
-
-    __tablename__ = "conference_meeting_counters"
-
-    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    last: Mapped[int] = mapped_column(default=0)
-
-
 @register_record_type
-class Meeting(TimestampMixin, db.Model):
+class Meeting(Versioned, TimestampMixin, db.Model):
     __tablename__ = "conference_meetings"
+    field_labels = {"held_on": _l("会议日期"), "place": _l("会议地点"), "convening_org_id": _l("召集单位"),
+                    "attendee_ids": _l("出席人员"), "agenda": _l("会议议题"), "minutes": _l("会议纪要"),
+                    "distribution": _l("分送"), "attachments": _l("附件")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)
@@ -94,10 +90,12 @@ OPEN_STATES = (ActionState.OPEN, ActionState.IN_PROGRESS)
 
 
 @register_record_type
-class Action(TimestampMixin, db.Model):
+class Action(Versioned, TimestampMixin, db.Model):
     """A resolution (议定事项) tracked to completion."""
 
     __tablename__ = "conference_actions"
+    field_labels = {"text": _l("议定事项"), "owner_org_id": _l("牵头单位"), "owner_user_id": _l("责任人"),
+                    "due_date": _l("完成时限"), "state": _l("状态"), "note": _l("进展情况"), "links": _l("关联记录")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("conference_meetings.id", ondelete="CASCADE"), index=True)
@@ -186,10 +184,12 @@ class DocumentKind(LabelledEnum):
 
 
 @register_record_type
-class SharedDocument(TimestampMixin, db.Model):
+class SharedDocument(Versioned, TimestampMixin, db.Model):
     """共享资料: what one bureau shares with the other."""
 
     __tablename__ = "library_documents"
+    field_labels = {"title": _l("资料标题"), "kind": _l("资料类型"), "year": _l("年度"), "note": _l("说明"),
+                    "project_ids": _l("相关项目"), "unit_ids": _l("相关单位")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
@@ -230,10 +230,11 @@ class PlanBureau(LabelledEnum):
 
 
 @register_record_type
-class PlanItem(TimestampMixin, db.Model):
+class PlanItem(Versioned, TimestampMixin, db.Model):
     """One line of a bureau's annual plan (计划共商): a project, or a unit, to evaluate / audit."""
 
     __tablename__ = "conference_plan_items"
+    field_labels = {"title": _l("计划事项"), "project_id": _l("项目"), "unit_id": _l("单位"), "note": _l("备注")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(sa.SmallInteger, index=True)

@@ -7,29 +7,26 @@ never edits. Budget units and agencies see nothing here except an action owned b
 organisation (or a unit under it), whose progress they may report."""
 import sqlalchemy as sa
 
-from portal.accounts.models import OrgKind, Role
+from portal.accounts.models import Role
 from portal.conference.models import Action, ActionNote, Meeting, PlanBureau, PlanItem, SharedDocument
+from portal.core import reach
 from portal.core.permissions import org_subtree_ids, policy, scope
-
-READER_ROLES = (Role.CONFERENCE_MEMBER, Role.OBSERVER, Role.ADMIN)
-BUREAU_STAFF_ROLES = (Role.FINANCE_OFFICER, Role.AUDIT_LIAISON, Role.SIGNER, Role.CONFERENCE_MEMBER)
-EDITOR_ROLES = (Role.FINANCE_OFFICER, Role.AUDIT_LIAISON, Role.CONFERENCE_MEMBER)
 
 
 def is_reader(user) -> bool:
-    if user.has_role(*READER_ROLES):
-        return True
-    return user.is_bureau and user.has_role(*BUREAU_STAFF_ROLES)
+    """Reads meetings, the library, the plans, the overview and every action (reach: conference)."""
+    return reach.reaches_all(user, "conference")
 
 
 def is_editor(user) -> bool:
-    """Bureau staff who run the conference's business; never the observer."""
-    return user.is_bureau and user.has_role(*EDITOR_ROLES) and not user.has_role(Role.OBSERVER)
+    """Bureau staff who run the conference's business (reach: conference write); never the observer."""
+    return (user.is_bureau and reach.reaches(user, "conference", reach.WRITE)
+            and Role.OBSERVER not in reach.effective_roles(user))
 
 
 def owns_action(user, action: Action) -> bool:
     """The action's owner organisation (or its department above it) — units and agencies included."""
-    if user.org_kind not in (OrgKind.BUDGET_UNIT, OrgKind.AGENCY):
+    if not reach.has_scope(user, "action", reach.OWNED):
         return False
     return action.owner_org_id in org_subtree_ids(user.organisation_id)
 
@@ -50,13 +47,17 @@ def visible_meetings(user, stmt):
 
 @policy(Action)
 def action_policy(user, action_name, action) -> bool:
-    if isinstance(action, type):
-        return is_reader(user) if action_name == "view" else is_editor(user)
+    if isinstance(action, type):  # the list: readers every action, units and agencies their own
+        if action_name == "view":
+            return is_reader(user) or reach.has_scope(user, "action", reach.OWNED)
+        if action_name == "bulk":  # the list's bar; each action is asked again for its step
+            return is_editor(user) or reach.has_scope(user, "action", reach.OWNED, reach.WRITE)
+        return is_editor(user)
     if action_name == "view":
         return is_reader(user) or owns_action(user, action)
     if action_name == "progress":  # add a progress note, start work
         return is_editor(user) or (owns_action(user, action)
-                                   and user.has_role(Role.UNIT_LIAISON, Role.AGENCY_STAFF))
+                                   and reach.has_scope(user, "action", reach.OWNED, reach.WRITE))
     if action_name in ("edit", "link", "decide"):  # done / dropped / reopen / links
         return is_editor(user)
     return False
@@ -66,7 +67,7 @@ def action_policy(user, action_name, action) -> bool:
 def visible_actions(user, stmt):
     if is_reader(user):
         return stmt
-    if user.org_kind in (OrgKind.BUDGET_UNIT, OrgKind.AGENCY):
+    if reach.has_scope(user, "action", reach.OWNED):
         return stmt.where(Action.owner_org_id.in_(org_subtree_ids(user.organisation_id)))
     return stmt.where(sa.false())
 
@@ -84,6 +85,9 @@ def document_policy(user, action, document) -> bool:
         return is_reader(user)
     if action in ("create", "share"):
         return is_editor(user)
+    if action == "edit":  # the sharing bureau corrects its own entry
+        return is_editor(user) and not isinstance(document, type) \
+            and document.shared_by_org_id == user.organisation_id
     return False
 
 

@@ -63,7 +63,11 @@ def filter_actions(user, *, state: str = "", year: int | None = None, owner_org_
 # ---- library search ---------------------------------------------------------------------------
 
 def _terms(q: str | None) -> list[str]:
-    return [t for t in (q or "").replace("\u3000", " ").split(" ") if t][:10]
+    """Space-separated words, normalised as the public site's search does (full-width →
+    half-width, traditional → simplified), so 審計報告 finds 审计报告."""
+    from portal.core.search.normalise import fold
+
+    return [t for t in fold(q or "").split(" ") if t][:10]
 
 
 def _escape_like(term: str) -> str:
@@ -163,31 +167,22 @@ def _opens(user, start: date, end: date) -> int:
                                                    LibraryAccess.at >= start, LibraryAccess.at < end))
 
 
-def bar_chart(rows: list[tuple[str, int, str]], width: int = 360, bar_height: int = 22) -> dict:
-    """Geometry for a server-rendered horizontal bar chart: rows of (label, value, css class)."""
-    top = max((v for _l, v, _c in rows), default=0) or 1
-    label_w, gap = 90, 8
-    bars = []
-    for i, (label, value, css) in enumerate(rows):
-        y = i * (bar_height + gap)
-        bars.append({"label": label, "value": value, "css": css, "y": y, "x": label_w,
-                     "w": round((width - label_w - 40) * value / top), "h": bar_height})
-    return {"width": width, "height": len(rows) * (bar_height + gap), "bars": bars, "label_w": label_w}
+BAR_COLOURS = {"open": "#8c959f", "in_progress": "#0969da", "done": "#1a7f37", "dropped": "#bf8700",
+               "overdue": "#cf222e"}
+
+
+def bar_chart(rows: list[tuple[str, int, str]], *, title: str, width: int = 360):
+    """A horizontal bar chart (the one chart component, portal.core.charts): rows of
+    (label, value, state code), coloured by state."""
+    from portal.core import charts
+
+    return charts.Chart(title=title, categories=[label for label, _v, _c in rows], width=width,
+                        series=[charts.Series(title, [v for _l, v, _c in rows],
+                                              colours=[BAR_COLOURS.get(c, "#0969da") for _l, _v, c in rows],
+                                              classes=[f"bar bar-{c}" for _l, _v, c in rows])])
 
 
 # ---- reminders -------------------------------------------------------------------------------------
-
-def link_to(endpoint: str, **values) -> str:
-    """A portal link for notifications: url_for inside a request (honours the /portal mount),
-    else the plain path (reminders run from the command line)."""
-    from flask import has_request_context, url_for
-
-    if has_request_context():
-        return url_for(endpoint, **values)
-    paths = {"conference.action_detail": "/conference/actions/{action_id}",
-             "conference.document_detail": "/conference/library/{document_id}"}
-    return paths[endpoint].format(**values)
-
 
 def action_recipients(action: Action) -> list:
     users = [action.owner_user] if action.owner_user else [u for u in action.owner_org.users if u.is_active]
@@ -199,21 +194,3 @@ def action_recipients(action: Action) -> list:
             users.append(creator)
     return users
 
-
-def reminders(now):
-    """Before the due date (within DUE_SOON_DAYS) and once overdue — each sent once per action."""
-    from flask_babel import gettext as _
-
-    from portal.core.notifications import Reminder
-
-    today = now.date()
-    stmt = sa.select(Action).where(Action.state.in_(OPEN_STATES), Action.due_date.is_not(None),
-                                   Action.due_date <= today + timedelta(days=DUE_SOON_DAYS))
-    for action in db.session.execute(stmt).scalars():
-        if action.due_date < today:
-            key, title = f"conference_action:{action.id}:overdue", _("议定事项已逾期：%(text)s", text=action.text[:60])
-        else:
-            key, title = f"conference_action:{action.id}:due", _("议定事项即将到期：%(text)s", text=action.text[:60])
-        yield Reminder(key=key, users=action_recipients(action), title=title,
-                       link=link_to("conference.action_detail", action_id=action.id), record=action,
-                       body=f"{action.meeting.title} · {action.due_date.isoformat()}")

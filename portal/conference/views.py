@@ -1,16 +1,17 @@
+# Over 400 lines: meetings, actions, the library, plans and the overview; to be split by record kind.
 """Joint conference pages: meetings, actions, the shared library, plans, the joint overview."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, after_this_request, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from portal.accounts.models import Organisation, OrgKind, User
-from portal.conference import operations as ops
-from portal.conference import queries
+from portal.conference import operations, queries
 from portal.conference.forms import (
+    ActionBulkForm,
     ActionForm,
     DocumentForm,
     LinkForm,
@@ -19,11 +20,11 @@ from portal.conference.forms import (
     PlanItemForm,
     TransitionForm,
 )
+from portal.conference.lists import ACTIONS, DOCUMENTS
 from portal.conference.models import (
     Action,
     ActionLink,
     ActionState,
-    DocumentKind,
     LibraryAccess,
     Meeting,
     PlanBureau,
@@ -31,15 +32,18 @@ from portal.conference.models import (
     SharedDocument,
 )
 from portal.conference.policies import is_reader, plan_bureau_of
-from portal.core import clock
+from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
 from portal.core.audit import history
+from portal.core.bulk import report
 from portal.core.errors import DomainError
 from portal.core.htmx import is_htmx
+from portal.core.locale import N_
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
+from portal.core.redirects import safe_next
 from portal.core.registry import OVERVIEW_SECTIONS, RECORD_TYPES
-from portal.core.web import N_
+from portal.core.writes import perform, show_error, status, submit
 from portal.extensions import db
 from portal.performance.models import Project
 
@@ -61,18 +65,7 @@ def _year_arg() -> int:
 
 
 def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 0 < value < 2**63 else None
-
-
-def _form_error(form, error: DomainError, default: str) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is None:
-        target = getattr(form, default)
-    target.errors = list(target.errors) + [error.message]
+    return parsing.arg_year(name) if name == "year" else parsing.arg_id(name)
 
 
 # ---- meetings ----------------------------------------------------------------------------------
@@ -115,45 +108,36 @@ def new_meeting():
         form.convening_org_id.data = current_user.organisation_id
         form.attendee_ids.data = [current_user.id]
     if form.validate_on_submit():
-        try:
-            meeting = ops.create_meeting(actor=current_user, **_meeting_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            _form_error(form, error, "place")
-        else:
-            db.session.commit()
-            flash(_("已登记%(title)s。", title=meeting.title), "success")
-            return redirect(url_for("conference.meeting_detail", meeting_id=meeting.id))
-    return render_template("portal/conference/meeting_form.html", form=form, meeting=None)
+        done = submit(operations.create_meeting, actor=current_user, **_meeting_values(form), form=form,
+                      redirect_to=lambda m: url_for("conference.meeting_detail", meeting_id=m.id),
+                      success=lambda m: _("已登记%(title)s。", title=m.title))
+        if done:
+            return done
+    return render_template("portal/conference/meeting_form.html", form=form, meeting=None), status(form)
 
 
 def _meeting_values(form: MeetingForm) -> dict:
-    attendees = db.session.execute(sa.select(User).where(User.id.in_(form.attendee_ids.data or []))).scalars().all()
     return {"held_on": form.held_on.data, "place": form.place.data or "",
-            "convening_org": db.session.get(Organisation, form.convening_org_id.data or 0),
-            "attendees": list(attendees), "agenda": form.agenda.data or "", "minutes": form.minutes.data or "",
+            "convening_org": form.convening_org_id.data or None, "attendees": form.attendee_ids.data or [],
+            "agenda": form.agenda.data or "", "minutes": form.minutes.data or "",
             "distribution": form.distribution.data or ""}
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def edit_meeting(meeting_id):
     meeting = load_or_404(Meeting, meeting_id, "edit")
-    form = MeetingForm(obj=meeting)
+    form = MeetingForm(obj=meeting) if request.method == "GET" else MeetingForm()  # a POST: only what was sent
     _meeting_choices(form)
     if request.method == "GET":
         form.attendee_ids.data = [u.id for u in meeting.attendees]
     if form.validate_on_submit():
-        try:
-            ops.update_meeting(meeting, actor=current_user, **_meeting_values(form))
-        except DomainError as error:
-            db.session.rollback()
-            meeting = db.session.get(Meeting, meeting_id)
-            _form_error(form, error, "place")
-        else:
-            db.session.commit()
-            flash(_("会议信息已保存。"), "success")
-            return redirect(url_for("conference.meeting_detail", meeting_id=meeting.id))
-    return render_template("portal/conference/meeting_form.html", form=form, meeting=meeting)
+        done = submit(operations.update_meeting, meeting, actor=current_user, version=form.lock_version.data,
+                      **_meeting_values(form), form=form,
+                      redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id),
+                      success=_("会议信息已保存。"))
+        if done:
+            return done
+    return render_template("portal/conference/meeting_form.html", form=form, meeting=meeting), status(form)
 
 
 def _action_choices(form: ActionForm) -> None:
@@ -168,13 +152,13 @@ def _action_choices(form: ActionForm) -> None:
         (u.id, f"{u.display_name}（{u.organisation.short_name or u.organisation.name}）") for u in users]
 
 
-def _meeting_page(meeting: Meeting, action_form: ActionForm | None = None, status: int = 200):
+def _meeting_page(meeting: Meeting, action_form: ActionForm | None = None):
     if action_form is None:
         action_form = ActionForm(formdata=None)
         _action_choices(action_form)
     return render_template("portal/conference/meeting_detail.html", meeting=meeting, action_form=action_form,
                            attachments=attachments_of(meeting), can_edit=can(current_user, "edit", meeting),
-                           history=history(meeting), today=clock.today()), status
+                           history=history(meeting), today=clock.today()), status(action_form)
 
 
 @bp.get("/meetings/<int:meeting_id>")
@@ -189,72 +173,66 @@ def add_action(meeting_id):
     form = ActionForm()
     _action_choices(form)
     if form.validate_on_submit():
-        try:
-            action = ops.add_action(meeting, actor=current_user, text=form.text.data,
-                                    owner_org=db.session.get(Organisation, form.owner_org_id.data or 0),
-                                    owner_user=db.session.get(User, form.owner_user_id.data or 0),
-                                    due_date=form.due_date.data)
-        except DomainError as error:
-            db.session.rollback()
-            meeting = db.session.get(Meeting, meeting_id)
-            _form_error(form, error, "text")
-        else:
-            db.session.commit()
-            flash(_("已添加议定事项%(n)s。", n=action.position), "success")
-            return redirect(url_for("conference.meeting_detail", meeting_id=meeting.id) + "#actions")
-    return _meeting_page(meeting, form, 422)
+        done = submit(operations.add_action, meeting, actor=current_user, text=form.text.data,
+                      owner_org=form.owner_org_id.data or None, owner_user=form.owner_user_id.data or None,
+                      due_date=form.due_date.data, form=form,
+                      redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id) + "#actions",
+                      success=lambda a: _("已添加议定事项%(n)s。", n=a.position))
+        if done:
+            return done
+    return _meeting_page(meeting, form)
 
 
 @bp.post("/meetings/<int:meeting_id>/attachments")
 def upload_meeting_file(meeting_id):
     meeting = load_or_404(Meeting, meeting_id, "edit")
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash(_("请选择要上传的文件。"), "error")
-    else:
-        try:
-            attachment = ops.attach_to_meeting(meeting, upload, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("已上传附件“%(name)s”。", name=attachment.filename), "success")
-    return redirect(url_for("conference.meeting_detail", meeting_id=meeting_id) + "#files")
+    back = url_for("conference.meeting_detail", meeting_id=meeting_id) + "#files"
+    # a refused upload: the page again, with the message (a file input cannot be kept)
+    return submit(operations.attach_to_meeting, meeting, request.files.get("file"), actor=current_user, redirect_to=back,
+                  success=lambda a: _("已上传附件“%(name)s”。", name=a.filename)) or _meeting_page(meeting)
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes.docx")
 def minutes_docx(meeting_id):
     from portal.conference.minutes_docx import minutes_document
+    from portal.core.excel import safe_filename
 
     meeting = load_or_404(Meeting, meeting_id, "view")
     buffer = minutes_document(meeting)
-    return send_file(buffer, as_attachment=True, download_name=f"{meeting.title}纪要.docx",
+    return send_file(buffer, as_attachment=True, download_name=safe_filename(f"{meeting.title}纪要.docx"),
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 
 # ---- actions -------------------------------------------------------------------------------------
 
-STATE_FILTERS = [("", N_("全部")), ("unfinished", N_("未办结")), ("overdue", N_("已逾期")), ("due_soon", N_("7日内到期"))]
-
-
 @bp.get("/actions")
 def actions():
     # the scope decides: readers see every action, units and agencies their own
-    args = {"state": request.args.get("state", "")[:20], "year": _int_arg("year") or "",
-            "owner": _int_arg("owner") or "", "meeting": _int_arg("meeting") or "",
-            "q": request.args.get("q", "").strip()[:100]}
-    stmt = queries.filter_actions(current_user, state=args["state"], year=args["year"] or None,
-                                  owner_org_id=args["owner"] or None, meeting_id=args["meeting"] or None,
-                                  q=args["q"])
-    owners = db.session.execute(sa.select(Organisation).where(Organisation.id.in_(
-        visible(current_user, Action, sa.select(Action.owner_org_id)))).order_by(Organisation.id)).scalars().all()
-    states = [(v, _(label)) for v, label in STATE_FILTERS] + [(s.value, s.label) for s in ActionState]
-    return render_template("portal/conference/actions.html", page=paginate(stmt), args=args, owners=owners,
-                           states=states, today=clock.today())
+    require(current_user, "view", Action)
+    state = ACTIONS.read(request.args)
+    f = state.filters
+    stmt = state.order(queries.filter_actions(current_user, state=f["state"], year=f["year"], owner_org_id=f["owner"],
+                                              meeting_id=f["meeting"], q=f["q"]))
+    if state.export_format:
+        return state.export(stmt, _("议定事项"))
+    return render_template("portal/conference/actions.html", page=state.page(stmt), state=state,
+                           can_bulk=can(current_user, "bulk", Action),
+                           steps=[(t.action, _(t.label)) for t in operations.ACTION_MACHINE.transitions])
 
 
-def _action_page(action: Action, *, note_form=None, link_form=None, transition_error: str = "", status=200):
+@bp.post("/actions/bulk")
+def bulk_actions():
+    """One step for the ticked actions; each action the step refuses is named above the list."""
+    require(current_user, "bulk", Action)
+    form = ActionBulkForm()
+    parsing.require_valid(form)  # a tampered step or id: 400, nothing done
+    back = safe_next(form.back.data, url_for("conference.actions"))
+    done = submit(operations.bulk_transition, actor=current_user, name=form.action.data, ids=form.ids.data,
+                  comment=form.comment.data or "", redirect_to=back, success=report)
+    return done or redirect(back)
+
+
+def _action_page(action: Action, *, note_form=None, link_form=None, transition_error: str = ""):
     note_form = note_form or NoteForm(formdata=None)
     link_form = link_form or LinkForm(formdata=None)
     link_form.record_type.choices = _link_type_choices()
@@ -264,7 +242,7 @@ def _action_page(action: Action, *, note_form=None, link_form=None, transition_e
         visible_record = record is not None and can(current_user, "view", record)
         links.append({"link": link, "type": _link_type_label(link.record_type),
                       "title": str(record) if visible_record else None, "missing": record is None})
-    transitions = ops.ACTION_MACHINE.available(action, current_user)
+    transitions = operations.ACTION_MACHINE.available(action, current_user)
     return render_template("portal/conference/action_detail.html", action=action, note_form=note_form,
                            link_form=link_form, links=links, transitions=transitions,
                            transition_form=TransitionForm(formdata=None), transition_error=transition_error,
@@ -272,7 +250,8 @@ def _action_page(action: Action, *, note_form=None, link_form=None, transition_e
                            and action.state in (ActionState.OPEN, ActionState.IN_PROGRESS),
                            can_link=can(current_user, "link", action), can_see_meeting=can(current_user, "view",
                                                                                            action.meeting),
-                           history=history(action), today=clock.today()), status
+                           can_edit=can(current_user, "edit", action),
+                           history=history(action), today=clock.today()), max(status(note_form), status(link_form))
 
 
 # Other modules' table names are not fixed yet: any registered type whose name contains one of
@@ -303,21 +282,36 @@ def action_detail(action_id):
     return _action_page(action)
 
 
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+def edit_action(action_id):
+    action = load_or_404(Action, action_id, "edit")
+    form = ActionForm(obj=action) if request.method == "GET" else ActionForm()
+    _action_choices(form)
+    if request.method == "GET":
+        form.owner_org_id.data, form.owner_user_id.data = action.owner_org_id, action.owner_user_id or 0
+    if form.validate_on_submit():
+        done = submit(operations.update_action, action, actor=current_user, version=form.lock_version.data,
+                      text=form.text.data, owner_org=form.owner_org_id.data or None,
+                      owner_user=form.owner_user_id.data or None, due_date=form.due_date.data, form=form,
+                      redirect_to=url_for("conference.action_detail", action_id=action_id),
+                      success=_("议定事项已保存。"))
+        if done:
+            return done
+    return render_template("portal/conference/action_form.html", form=form, action=action), status(form)
+
+
 @bp.post("/actions/<int:action_id>/transition")
 def transition_action(action_id):
     action = load_or_404(Action, action_id, "view")
-    name = request.form.get("action", "")
     form = TransitionForm()
-    try:
-        ops.transition_action(action, name, actor=current_user, comment=form.comment.data or "",
-                              expected_state=request.form.get("state") or None)
-    except DomainError as error:
-        db.session.rollback()
-        action = db.session.get(Action, action_id)
-        return _action_page(action, transition_error=error.message, status=422)
-    db.session.commit()
-    flash(_("议定事项状态已更新为“%(state)s”。", state=action.state.label), "success")
-    return redirect(url_for("conference.action_detail", action_id=action_id))
+    done = parsing.accepted(form) and submit(
+        operations.transition_action, action, form.action.data, actor=current_user, comment=form.comment.data or "",
+        expected_state=form.state.data or None, form=form,
+        redirect_to=url_for("conference.action_detail", action_id=action_id),
+        success=lambda a: _("议定事项状态已更新为“%(state)s”。", state=a.state.label))
+    if done:
+        return done
+    return _action_page(action, transition_error=" ".join(form.comment.errors))  # the refusal is flashed
 
 
 @bp.post("/actions/<int:action_id>/notes")
@@ -325,27 +319,28 @@ def add_note(action_id):
     action = load_or_404(Action, action_id, "progress")
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            ops.add_progress(action, actor=current_user, text=form.text.data)
-        except DomainError as error:
-            db.session.rollback()
-            action = db.session.get(Action, action_id)
-            _form_error(form, error, "text")
+        if is_htmx():  # only the notes section changes (and the state badge, out of band)
+            try:
+                perform(operations.add_progress, action, actor=current_user, text=form.text.data)
+            except DomainError as error:
+                show_error(error, form)
+            else:
+                return _notes_partial(action, NoteForm(formdata=None), oob_state=True, saved=_("已记录进展。"))
         else:
-            db.session.commit()
-            if is_htmx():  # only the notes section changes (and the state badge, out of band)
-                return _notes_partial(action, NoteForm(formdata=None), oob_state=True)
-            flash(_("已记录进展。"), "success")
-            return redirect(url_for("conference.action_detail", action_id=action_id) + "#notes")
+            done = submit(operations.add_progress, action, actor=current_user, text=form.text.data, form=form,
+                          redirect_to=url_for("conference.action_detail", action_id=action_id) + "#notes",
+                          success=_("已记录进展。"))
+            if done:
+                return done
     if is_htmx():  # htmx swaps 200 responses only: the form comes back with its message and text
         return _notes_partial(action, form)
-    return _action_page(action, note_form=form, status=422)
+    return _action_page(action, note_form=form)
 
 
-def _notes_partial(action: Action, note_form: NoteForm, oob_state: bool = False):
+def _notes_partial(action: Action, note_form: NoteForm, oob_state: bool = False, saved: str = ""):
     return render_template("portal/conference/_notes.html", action=action, note_form=note_form,
-                           oob_state=oob_state, today=clock.today(),
-                           transitions=ops.ACTION_MACHINE.available(action, current_user), transition_error="",
+                           oob_state=oob_state, today=clock.today(), saved=saved, history=history(action),
+                           transitions=operations.ACTION_MACHINE.available(action, current_user), transition_error="",
                            can_progress=action.state in (ActionState.OPEN, ActionState.IN_PROGRESS))
 
 
@@ -355,18 +350,13 @@ def add_link(action_id):
     form = LinkForm()
     form.record_type.choices = _link_type_choices()
     if form.validate_on_submit():
-        try:
-            ops.link_record(action, actor=current_user, record_type=form.record_type.data,
-                            record_id=form.record_id.data.strip())
-        except DomainError as error:
-            db.session.rollback()
-            action = db.session.get(Action, action_id)
-            _form_error(form, error, "record_id")
-        else:
-            db.session.commit()
-            flash(_("已添加关联。"), "success")
-            return redirect(url_for("conference.action_detail", action_id=action_id) + "#links")
-    return _action_page(action, link_form=form, status=422)
+        done = submit(operations.link_record, action, actor=current_user, record_type=form.record_type.data,
+                      record_id=form.record_id.data.strip(), form=form,
+                      redirect_to=url_for("conference.action_detail", action_id=action_id) + "#links",
+                      success=_("已添加关联。"))
+        if done:
+            return done
+    return _action_page(action, link_form=form)
 
 
 @bp.post("/actions/<int:action_id>/links/<int:link_id>/delete")
@@ -375,10 +365,9 @@ def delete_link(action_id, link_id):
     link = db.session.get(ActionLink, link_id)
     if link is None or link.action_id != action.id:
         abort(404)
-    ops.unlink_record(link, actor=current_user)
-    db.session.commit()
-    flash(_("已取消关联。"), "success")
-    return redirect(url_for("conference.action_detail", action_id=action_id) + "#links")
+    back = url_for("conference.action_detail", action_id=action_id) + "#links"
+    return submit(operations.unlink_record, link, actor=current_user, action=action, redirect_to=back,
+                  success=_("已取消关联。")) or _action_page(action)
 
 
 # ---- shared library ------------------------------------------------------------------------------
@@ -386,15 +375,13 @@ def delete_link(action_id, link_id):
 @bp.get("/library")
 def library():
     require(current_user, "view", SharedDocument)
-    args = {"q": request.args.get("q", "").strip()[:200], "kind": request.args.get("kind", "")[:32],
-            "year": _int_arg("year") or ""}
-    if args["kind"] and args["kind"] not in {k.value for k in DocumentKind}:
-        args["kind"] = ""
-    stmt = queries.search_documents(current_user, args["q"], kind=args["kind"], year=args["year"] or None)
-    page = paginate(stmt)
-    snippets = {d.id: queries.snippet(d, args["q"]) for d in page.items} if args["q"] else {}
-    return render_template("portal/conference/library.html", page=page, args=args, snippets=snippets,
-                           kinds=DocumentKind, can_share=can(current_user, "share", SharedDocument))
+    state = DOCUMENTS.read(request.args)
+    f = state.filters
+    stmt = state.order(queries.search_documents(current_user, f["q"], kind=f["kind"], year=f["year"]))
+    if state.export_format:
+        return state.export(stmt, _("共享资料"))
+    return render_template("portal/conference/library.html", page=state.page(stmt), state=state,
+                           can_share=can(current_user, "share", SharedDocument))
 
 
 def _document_choices(form: DocumentForm) -> None:
@@ -414,32 +401,51 @@ def share_document():
     if request.method == "GET":
         form.year.data = clock.today().year
     if form.validate_on_submit():
-        projects = db.session.execute(sa.select(Project).where(Project.id.in_(form.project_ids.data or []))).scalars()
-        units = db.session.execute(sa.select(Organisation).where(Organisation.id.in_(form.unit_ids.data or []),
-                                                                 Organisation.kind == OrgKind.BUDGET_UNIT)).scalars()
-        try:
-            document = ops.share_document(actor=current_user, title=form.title.data, kind=DocumentKind(form.kind.data),
-                                          year=form.year.data, note=form.note.data, projects=list(projects),
-                                          units=list(units), files=request.files.getlist("files"))
-        except DomainError as error:
-            db.session.rollback()
-            _form_error(form, error, "files")
-        else:
-            db.session.commit()
-            flash(_("资料已共享，并已通知对方。"), "success")
-            return redirect(url_for("conference.document_detail", document_id=document.id))
-    return render_template("portal/conference/document_form.html", form=form), 422 if form.errors else 200
+        done = submit(operations.share_document, actor=current_user, title=form.title.data, kind=form.kind.data,
+                      year=form.year.data, note=form.note.data, project_ids=form.project_ids.data or [],
+                      unit_ids=form.unit_ids.data or [], files=request.files.getlist("files"), form=form,
+                      redirect_to=lambda d: url_for("conference.document_detail", document_id=d.id),
+                      success=_("资料已共享，并已通知对方。"))
+        if done:
+            return done
+    return render_template("portal/conference/document_form.html", form=form, document=None), status(form)
+
+
+@bp.route("/library/<int:document_id>/edit", methods=["GET", "POST"])
+def edit_document(document_id):
+    document = load_or_404(SharedDocument, document_id, "edit")
+    form = DocumentForm(obj=document) if request.method == "GET" else DocumentForm()
+    _document_choices(form)
+    if request.method == "GET":
+        form.kind.data = document.kind.value
+        form.project_ids.data = [p.id for p in document.projects]
+        form.unit_ids.data = [u.id for u in document.units]
+    if form.validate_on_submit():
+        done = submit(operations.update_document, document, actor=current_user, version=form.lock_version.data,
+                      title=form.title.data, kind=form.kind.data, year=form.year.data, note=form.note.data,
+                      project_ids=form.project_ids.data or [], unit_ids=form.unit_ids.data or [], form=form,
+                      redirect_to=url_for("conference.document_detail", document_id=document_id),
+                      success=_("资料信息已保存。"))
+        if done:
+            return done
+    return render_template("portal/conference/document_form.html", form=form, document=document), status(form)
 
 
 @bp.get("/library/<int:document_id>")
 def document_detail(document_id):
     document = load_or_404(SharedDocument, document_id, "view")
-    ops.log_open(document, current_user)
-    db.session.commit()
+    record_open = operations.opened_later(document, current_user)  # after the response: a GET never writes
+
+    @after_this_request
+    def log_the_opening(response):
+        response.call_on_close(record_open)
+        return response
+
     log = db.session.execute(sa.select(LibraryAccess).where(LibraryAccess.document_id == document.id)
                              .order_by(LibraryAccess.id.desc()).limit(50)).scalars().all()
     return render_template("portal/conference/document_detail.html", document=document,
-                           attachments=attachments_of(document), log=log)
+                           attachments=attachments_of(document), log=log,
+                           can_edit=can(current_user, "edit", document))
 
 
 # ---- plans (计划共商) -----------------------------------------------------------------------------
@@ -453,14 +459,14 @@ def _plan_choices(form: PlanItemForm, year: int) -> None:
     form.unit_id.choices = [(0, _("（不指定单位）"))] + [(o.id, o.name) for o in units]
 
 
-def _plans_page(year: int, form: PlanItemForm | None = None, status: int = 200):
+def _plans_page(year: int, form: PlanItemForm | None = None):
     if form is None:
         form = PlanItemForm(formdata=None, year=year)
         _plan_choices(form, year)
     plans = queries.plan_items(year)
     return render_template("portal/conference/plans.html", year=year, plans=plans,
                            overlaps=queries.plan_overlaps(year), form=form, my_bureau=plan_bureau_of(current_user),
-                           can_add=can(current_user, "create", PlanItem), bureaus=PlanBureau), status
+                           can_add=can(current_user, "create", PlanItem), bureaus=PlanBureau), status(form)
 
 
 @bp.get("/plans")
@@ -477,28 +483,39 @@ def add_plan_item():
         else clock.today().year
     _plan_choices(form, year)
     if form.validate_on_submit():
-        try:
-            ops.add_plan_item(actor=current_user, year=form.year.data, title=form.title.data,
-                              project=db.session.get(Project, form.project_id.data or 0),
-                              unit=db.session.get(Organisation, form.unit_id.data or 0), note=form.note.data)
-        except DomainError as error:
-            db.session.rollback()
-            _form_error(form, error, "title")
-        else:
-            db.session.commit()
-            flash(_("已加入计划。"), "success")
-            return redirect(url_for("conference.plans", year=form.year.data))
-    return _plans_page(year, form, 422)
+        done = submit(operations.add_plan_item, actor=current_user, year=form.year.data, title=form.title.data,
+                      project=form.project_id.data or None, unit=form.unit_id.data or None, note=form.note.data,
+                      form=form, redirect_to=lambda item: url_for("conference.plans", year=item.year),
+                      success=_("已加入计划。"))
+        if done:
+            return done
+    return _plans_page(year, form)
+
+
+@bp.route("/plans/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_plan_item(item_id):
+    item = load_or_404(PlanItem, item_id, "edit")
+    form = PlanItemForm(obj=item) if request.method == "GET" else PlanItemForm()
+    _plan_choices(form, item.year)
+    if request.method == "GET":
+        form.project_id.data, form.unit_id.data = item.project_id or 0, item.unit_id or 0
+    if form.validate_on_submit():
+        done = submit(operations.update_plan_item, item, actor=current_user, version=form.lock_version.data,
+                      title=form.title.data, project=form.project_id.data or None, unit=form.unit_id.data or None,
+                      note=form.note.data, form=form, redirect_to=url_for("conference.plans", year=item.year),
+                      success=_("计划条目已保存。"))
+        if done:
+            return done
+    return render_template("portal/conference/plan_form.html", form=form, item=item), status(form)
 
 
 @bp.post("/plans/<int:item_id>/delete")
 def delete_plan_item(item_id):
     item = load_or_404(PlanItem, item_id, "delete")
     year = item.year
-    ops.delete_plan_item(item, actor=current_user)
-    db.session.commit()
-    flash(_("已从计划中删除。"), "success")
-    return redirect(url_for("conference.plans", year=year))
+    return submit(operations.delete_plan_item, item, actor=current_user,
+                  redirect_to=lambda year: url_for("conference.plans", year=year),
+                  success=_("已从计划中删除。")) or _plans_page(year)
 
 
 # ---- joint overview (联席监督总览) -----------------------------------------------------------------
@@ -516,25 +533,3 @@ def overview():
     this_year = clock.today().year
     return render_template("portal/conference/overview.html", year=year, sections=sections,
                            years=list(range(this_year + 1, this_year - 5, -1)))
-
-
-def overview_section(user, year: int) -> str | None:
-    """The conference's own section of the joint overview."""
-    if not is_reader(user):
-        return None
-    figures = queries.overview_figures(user, year)
-    chart = queries.bar_chart([(s.label, figures["by_state"][s], s.value) for s in ActionState]
-                              + [(_("已逾期"), figures["overdue"], "overdue")])
-    return render_template("portal/conference/_overview_section.html", f=figures, year=year, chart=chart,
-                           states=ActionState)
-
-
-def dashboard_panel(user) -> str | None:
-    """我的议定事项: unfinished actions the user owns (or their organisation owns)."""
-    stmt = queries.filter_actions(user, state="unfinished")
-    if is_reader(user):  # bureau staff: the ones assigned to them or their organisation
-        stmt = stmt.where(sa.or_(Action.owner_user_id == user.id, Action.owner_org_id == user.organisation_id))
-    items = db.session.execute(stmt.limit(8)).scalars().all()
-    if not items:
-        return None
-    return render_template("portal/conference/_dashboard_panel.html", items=items, today=clock.today())

@@ -1,69 +1,32 @@
 """The integration API under /api/v1/: bearer tokens created by users in the portal
 (revocable, stored hashed), JSON errors, and an OpenAPI document that modules add to.
 
-    @api_route("/projects", schema={...OpenAPI operation...})
-    def list_projects(user): return {...}
+    @api_route("/projects", summary="项目列表 · projects", query=ProjectQuery, response=Page[ProjectOut])
+    def list_projects(user, query): return paged(...)
+
+Inputs are validated against the endpoint's pydantic models (portal.core.schemas) before the view
+runs, and the OpenAPI document is generated from the same models.
 
 Every endpoint receives the token's user and must apply the same permission checks
 (`visible`, `can`) as the pages do."""
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import datetime
+import logging
+from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, request
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask import Blueprint, after_this_request, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from portal.core import clock
+from portal.core import clock, schemas
+from portal.core.tokens import ApiToken, create_token, hash_token, revoke_token  # noqa: F401  (the API's tokens)
 from portal.extensions import csrf, db
+
+log = logging.getLogger(__name__)
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api_bp)
-
-OPENAPI_PATHS: dict[str, dict] = {}
-OPENAPI_SCHEMAS: dict[str, dict] = {}
-
-
-class ApiToken(db.Model):
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(100))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    prefix: Mapped[str] = mapped_column(sa.String(12))  # shown so users can tell tokens apart
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-    user = relationship("User")
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def create_token(user, name: str) -> tuple[ApiToken, str]:
-    """Returns the token row and the raw secret (shown once, never stored)."""
-    raw = "jx_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip()[:100] or "API", token_hash=hash_token(raw),
-                     prefix=raw[:10])
-    db.session.add(token)
-    from portal.core.audit import record_change
-
-    record_change(user, "api_token.create", token, after={"name": token.name, "prefix": token.prefix})
-    return token, raw
-
-
-def revoke_token(token: ApiToken, *, actor) -> None:
-    token.revoked_at = clock.now()
-    from portal.core.audit import record_change
-
-    record_change(actor, "api_token.revoke", token, after={"prefix": token.prefix})
 
 
 def token_user():
@@ -76,49 +39,182 @@ def token_user():
     ).scalar_one_or_none()
     if token is None or not token.user.is_active:
         return None
-    token.last_used_at = clock.now()
+    _note_use(token)
     return token.user
 
 
-def api_route(rule: str, methods=("GET",), schema: dict | None = None):
-    """Register an API endpoint; the view gets the authenticated user as first argument."""
+USE_RESOLUTION = timedelta(minutes=5)
+
+
+def _note_use(token: ApiToken) -> None:
+    """Record when a token was last used without writing in the request's transaction (a GET
+    never writes): after the response, in a short transaction of its own, at most once per
+    USE_RESOLUTION, so concurrent API clients do not queue on it."""
+    now = clock.now()
+    if token.last_used_at is not None and now - token.last_used_at < USE_RESOLUTION:
+        return
+    engine, token_id = db.engine, token.id
+
+    @after_this_request
+    def schedule(response):
+        def write():
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.update(ApiToken.__table__).where(
+                        ApiToken.__table__.c.id == token_id,
+                        sa.or_(ApiToken.__table__.c.last_used_at.is_(None),
+                               ApiToken.__table__.c.last_used_at < now - USE_RESOLUTION))
+                        .values(last_used_at=now))
+            except sa.exc.SQLAlchemyError:  # a busy database: the next use records it
+                log.warning("could not record the use of API token #%s", token_id, exc_info=True)
+        response.call_on_close(write)
+        return response
+
+
+ROUTES: list[dict] = []  # every endpoint's models, in registration order (the OpenAPI document's source)
+
+
+def api_route(rule: str, methods=("GET",), *, summary: str = "", description: str = "", tags=(),
+              query: type[schemas.Query] | None = None, body: type[schemas.Body] | None = None, response=None,
+              path: dict[str, str] | None = None, errors=(404,), schema: dict | None = None):
+    """Register an API endpoint. The view gets the token's user first, then the path values, and
+    `query=` / `body=` (validated models) when the endpoint declares them; a dict or list result is
+    answered as JSON. `summary`/`description` (Chinese · English), the models and `path` (descriptions
+    of the path parameters) are the endpoint's entry in /api/v1/openapi.json. (`schema=` takes a
+    hand-written OpenAPI operation; the documentation test refuses one without descriptions.)"""
     def decorator(fn):
         @wraps(fn)
         def view(*args, **kwargs):
             user = token_user()
             if user is None:
                 return api_error(401, "unauthorized", "需要有效的 API 令牌（Authorization: Bearer …）。")
-            result = fn(user, *args, **kwargs)
-            db.session.commit()
+            if not schemas.path_ids_in_range(kwargs):
+                return api_error(404, "not_found", "记录不存在。 · Not found.")
+            if query is not None:
+                kwargs["query"] = schemas.parse_query(query, request.args)
+            if body is not None:
+                kwargs["body"] = schemas.parse_body(body, request)
+            result = fn(user, *args, **kwargs)  # writes go through api_write (one commit, in perform)
             return result if not isinstance(result, dict | list) else jsonify(result)
         api_bp.add_url_rule(rule, fn.__name__, view, methods=list(methods))
-        if schema:
-            path = "/api/v1" + rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
-            for method in methods:
-                OPENAPI_PATHS.setdefault(path, {})[method.lower()] = schema
+        ROUTES.append({"rule": rule, "methods": tuple(methods), "summary": summary, "description": description,
+                       "tags": tuple(tags), "query": query, "body": body, "response": response, "path": path or {},
+                       "errors": tuple(errors), "schema": schema, "name": fn.__name__})
         return view
     return decorator
 
 
-def api_error(status: int, code: str, message: str, details=None):
-    body = {"error": {"code": code, "message": message}}
-    if details:
-        body["error"]["details"] = details
-    return jsonify(body), status
+def api_write(operation, /, *args, **kwargs):
+    """`perform()` for an API endpoint: the operation's result, or the JSON error a client can act
+    on — 409 for a stale `lock_version` or a repeated Idempotency-Key, 422 for a refused rule."""
+    from portal.core.errors import DomainError, StaleRecord
+    from portal.core.writes import DuplicateSubmission, perform
 
-
-@api_bp.errorhandler(HTTPException)
-def _http_error(error):
-    return api_error(error.code or 500, error.name.lower().replace(" ", "_"), error.description)
-
-
-def page_params(max_per_page: int = 200) -> tuple[int, int]:
     try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(max(1, int(request.args.get("per_page", 50))), max_per_page)
-    except ValueError:
-        abort(400, "page 与 per_page 必须是正整数。")
-    return page, per_page
+        return perform(operation, *args, **kwargs)
+    except DuplicateSubmission as duplicate:
+        raise ApiError(409, "duplicate", duplicate.message) from None
+    except StaleRecord as stale:
+        raise ApiError(409, "stale", stale.message) from None
+    except DomainError as error:
+        raise ApiError(422, "refused", error.message, {"field": error.field} if error.field else None) from None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details=None, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details, self.fields = (
+            status, code, message, details, fields or (details if isinstance(details, dict) else {}))
+
+
+def api_error(status: int, code: str, message: str, details=None, fields: dict | None = None):
+    """The one error shape of both APIs: {"error": {"code", "message", "fields"[, "details"]}}."""
+    if fields is None:
+        fields = details if isinstance(details, dict) else {}
+        if isinstance(details, list):  # a bulk refusal: index.field → message as well
+            fields = {".".join(str(p) for p in ("projects", d.get("index"), d.get("field")) if p is not None):
+                      d.get("message", "") for d in details if isinstance(d, dict)}
+    body = {"error": {"code": code, "message": message, "fields": {str(k): str(v) for k, v in fields.items()}}}
+    if isinstance(details, list):
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def http_error_json(error: HTTPException):
+    """A werkzeug HTTP error (abort(), 404/405 routing, 413) as the API's JSON error."""
+    code = error.code or 500
+    if code == 429:  # Flask-Limiter's description is the limit ("120 per 1 minute")
+        response = api_error(429, "too_many_requests", f"请求过于频繁，请在 Retry-After 所示秒数后重试（限额 {error.description}）。"
+                             f" · Too many requests: retry after the seconds in Retry-After (limit {error.description}).")
+        return response
+    response = api_error(code, error.name.lower().replace(" ", "_"), error.description or error.name)
+    if code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+@api_bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return api_error(error.status, error.code, error.message, error.details, error.fields)
+
+
+@api_bp.errorhandler(schemas.InvalidInput)
+def _invalid_input(error: schemas.InvalidInput):
+    return api_error(error.status, error.code, error.message, fields=error.fields)
+
+
+# By code as well as by class: the app's HTML error pages are registered by code, and Flask looks
+# up code handlers (blueprint, then app) before class handlers.
+JSON_ERROR_CODES = (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)
+
+
+def json_error_handlers(blueprint) -> None:
+    for code in JSON_ERROR_CODES:
+        blueprint.register_error_handler(code, http_error_json)
+    blueprint.register_error_handler(HTTPException, http_error_json)
+
+
+json_error_handlers(api_bp)
+
+
+@api_bp.errorhandler(Exception)
+def _unexpected(error):
+    """Never an HTML page for an API client, even for a bug (logged, answered 500 JSON)."""
+    if isinstance(error, HTTPException):
+        return http_error_json(error)
+    # No rollback here (views never touch the session): the request's session is removed, and its
+    # transaction rolled back, when the request's application context ends.
+    log.exception("unhandled error in the API")
+    return api_error(500, "internal_error", "服务器处理时出现错误，已记录。 · Internal error (logged).")
+
+
+def json_errors_under(prefix: str):
+    """A before_request hook: a request under `prefix` that matched no route (404) or not with this
+    method (405) is answered in JSON here, before a login gate could redirect it to /login."""
+    def hook():
+        if request.routing_exception is not None and request.path.startswith(prefix):
+            error = request.routing_exception
+            if isinstance(error, HTTPException):
+                return http_error_json(error)
+        return None
+    return hook
+
+
+@api_bp.record_once
+def _json_errors_before_the_login_gate(state):
+    # Registered when the blueprint is, i.e. before app_wiring.init_portal adds the login gate.
+    state.app.before_request(json_errors_under("/api/"))
+    from portal.core import ratelimit
+
+    ratelimit.init_app(state.app, api_bp, "API_RATE_LIMIT")  # 429 per token (docs/api.md)
+
+
+def page_params(max_per_page: int = schemas.PER_PAGE_MAX) -> tuple[int, int]:
+    """page and per_page of the query string (legacy endpoints; new ones declare a PageQuery)."""
+    query = schemas.parse_query(schemas.PageQuery, request.args)
+    return query.page, min(query.per_page, max_per_page)
 
 
 def paged(stmt, serialise, page: int, per_page: int) -> dict:
@@ -127,22 +223,31 @@ def paged(stmt, serialise, page: int, per_page: int) -> dict:
     return {"page": page, "per_page": per_page, "total": total, "items": [serialise(r) for r in rows]}
 
 
-PAGE_PARAMETERS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-]
-
-
 @api_bp.get("/openapi.json")
 def openapi():
-    return jsonify({
-        "openapi": "3.0.3",
-        "info": {"title": "财审协同绩效监督平台 API", "version": "1.0",
-                 "description": "Bearer-token API. Every response honours the token user's permissions."},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": OPENAPI_SCHEMAS,
-        },
-        "security": [{"bearer": []}],
-        "paths": OPENAPI_PATHS,
-    })
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict:
+    """The portal API's OpenAPI 3.1 document, generated from the endpoints' models (ROUTES)."""
+    components: dict[str, dict] = {}
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        path = "/api/v1" + schemas.openapi_path(route["rule"])
+        for method in route["methods"]:
+            if route["schema"] is not None:
+                op = route["schema"]
+            else:
+                op = schemas.operation(rule=route["rule"], summary=route["summary"], description=route["description"],
+                                       tags=route["tags"], query=route["query"], body=route["body"],
+                                       response=route["response"], path_descriptions=route["path"],
+                                       errors=route["errors"], components=components,
+                                       operation_id=route["name"] if len(route["methods"]) == 1
+                                       else f"{route['name']}_{method.lower()}")
+            paths.setdefault(path, {})[method.lower()] = op
+    return schemas.document(
+        title="财审协同绩效监督平台 API · budget-performance oversight portal API",
+        description=("以门户中创建的 API 令牌（Authorization: Bearer …）访问；每个响应都遵循令牌所属用户的权限。"
+                     "错误统一为 JSON：{\"error\": {\"code\", \"message\", \"fields\"}}。 · "
+                     "Bearer-token API; every response honours the token user's permissions. Errors are JSON."),
+        paths=paths, components=components, secured=True)

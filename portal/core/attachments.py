@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core import clock
+from portal.core import clock, textextract
 from portal.core.errors import DomainError
 from portal.extensions import db
 
@@ -122,7 +122,31 @@ def check_upload(filename: str, data: bytes, allowed: set[str] | None = None) ->
         raise DomainError(_("文件“%(name)s”的内容与扩展名不符，已拒绝。", name=filename))
     if allowed is not None and kind not in allowed:
         raise DomainError(_("此处不接受文件“%(name)s”的类型。", name=filename))
+    try:
+        textextract.check_archive(kind, data, textextract.limits(current_app.config))
+    except textextract.LimitExceeded as limit:
+        raise DomainError(_limit_message(filename, limit)) from None
     return kind
+
+
+def _limit_message(filename: str, limit) -> str:
+    """Why a document was refused (core/textextract.py holds the limits)."""
+    name, values, reason = filename, limit.values, limit.reason
+    if reason == "entries":
+        return _("文件“%(name)s”包含的部件过多（上限 %(n)s 个），已拒绝。", name=name, n=values["n"])
+    if reason == "uncompressed":
+        return _("文件“%(name)s”解压后超过 %(mb)s MB，已拒绝。", name=name, mb=values["mb"])
+    if reason == "ratio":
+        return _("文件“%(name)s”的压缩比异常（超过 %(n)s 倍），疑似压缩炸弹，已拒绝。", name=name, n=values["n"])
+    if reason == "pages":
+        return _("文件“%(name)s”页数过多（上限 %(n)s 页），已拒绝。", name=name, n=values["n"])
+    if reason == "cells":
+        return _("文件“%(name)s”的单元格过多（上限 %(n)s 个），已拒绝。", name=name, n=values["n"])
+    if reason == "time":
+        return _("文件“%(name)s”解析超时（上限 %(s)s 秒），已拒绝。", name=name, s=values["s"])
+    if reason == "memory":
+        return _("文件“%(name)s”解析所需内存过大（上限 %(mb)s MB），已拒绝。", name=name, mb=values["mb"])
+    return _("文件“%(name)s”超出处理限制，已拒绝。", name=name)
 
 
 def save_upload(file_storage, *, actor, record=None, purpose: str = "", allowed: set[str] | None = None,
@@ -137,6 +161,10 @@ def save_upload(file_storage, *, actor, record=None, purpose: str = "", allowed:
 def store_bytes(filename: str, data: bytes, *, actor, record=None, purpose: str = "",
                 allowed: set[str] | None = None, document_date: date | None = None) -> Attachment:
     kind = check_upload(filename, data, allowed)
+    try:
+        text = extract_text(kind, data)
+    except textextract.LimitExceeded as limit:
+        raise DomainError(_limit_message(filename, limit)) from None
     digest = hashlib.sha256(data).hexdigest()
     path = storage_path(digest)
     if not path.exists():
@@ -145,7 +173,7 @@ def store_bytes(filename: str, data: bytes, *, actor, record=None, purpose: str 
         tmp.write_bytes(data)
         os.replace(tmp, path)
     attachment = Attachment(sha256=digest, filename=filename, kind=kind, size=len(data),
-                            text=extract_text(kind, data), document_date=document_date,
+                            text=text, document_date=document_date,
                             uploaded_by_id=getattr(actor, "id", None))
     db.session.add(attachment)
     if record is not None:
@@ -185,41 +213,21 @@ def linked_records(attachment: Attachment) -> list:
 
 
 def extract_text(kind: str, data: bytes, limit: int = 2_000_000) -> str | None:
-    """Plain text of a PDF, .docx, .xlsx or text file; None for other kinds or unreadable files."""
-    try:
-        if kind == "pdf":
-            from pypdf import PdfReader
-
-            reader = PdfReader(io.BytesIO(data))
-            text = "\n".join((page.extract_text() or "") for page in reader.pages)
-        elif kind == "docx":
-            import docx
-
-            document = docx.Document(io.BytesIO(data))
-            parts = [p.text for p in document.paragraphs]
-            for table in document.tables:
-                for row in table.rows:
-                    parts.append("\t".join(cell.text for cell in row.cells))
-            text = "\n".join(parts)
-        elif kind == "xlsx":
-            from openpyxl import load_workbook
-
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            parts = []
-            for sheet in workbook.worksheets:
-                for row in sheet.iter_rows(values_only=True):
-                    cells = [str(c) for c in row if c is not None]
-                    if cells:
-                        parts.append("\t".join(cells))
-            text = "\n".join(parts)
-        elif kind == "text":
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = data.decode("gb18030", errors="replace")
-        else:
-            return None
-    except Exception:  # a damaged document still stores; it just has no searchable text
+    """Plain text of a PDF, .docx, .xlsx or text file; None for other kinds or damaged files.
+    Documents are parsed in a bounded child process (core/textextract.py); past a limit this
+    raises textextract.LimitExceeded."""
+    if kind == "text":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+        return text[:limit]
+    if kind not in ("pdf", "docx", "xlsx"):
+        return None
+    lim = textextract.limits(current_app.config)
+    textextract.check_archive(kind, data, lim)
+    text = textextract.extract(kind, data, lim)
+    if text is None:  # a damaged document still stores; it just has no searchable text
         current_app.logger.warning("text extraction failed for a %s file", kind)
         return None
     return text[:limit]

@@ -60,8 +60,22 @@ def percent(value, places: int = 1) -> str:
     return f"{(number * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}%"
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+
+
+def month_range(month) -> str:
+    """Monitoring to the end of `month`: '1—7月' in Chinese, 'January–July' in English ('January')."""
+    from flask_babel import get_locale
+
+    m = int(month)
+    if str(get_locale() or "zh").startswith("en"):
+        return MONTHS_EN[0] if m == 1 else f"{MONTHS_EN[0]}–{MONTHS_EN[m - 1]}"
+    return f"1—{m}月"
+
+
 def register(app) -> None:
     from portal.core.markdown import render_markdown
 
     app.jinja_env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, wan=wan, yuan=yuan,
-                                 percent=percent, markdown=render_markdown)
+                                 percent=percent, markdown=render_markdown, month_range=month_range)

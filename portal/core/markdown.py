@@ -1,5 +1,5 @@
 """Markdown rendered through the nh3 sanitiser: what users write can never run script."""
-import markdown as md
+import markdown
 import nh3
 from markupsafe import Markup
 
@@ -12,7 +12,7 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}}
 
 
 def render_markdown(text: str | None) -> Markup:
-    html = md.markdown(text or "", extensions=["tables", "sane_lists", "nl2br"], output_format="html")
+    html = markdown.markdown(text or "", extensions=["tables", "sane_lists", "nl2br"], output_format="html")
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
     return Markup(clean)

@@ -1,14 +1,8 @@
-"""Do the models and the Alembic migrations describe the same schema?"""
+"""Run the Alembic migrations (upgrade, downgrade); portal/models.py compares them with the models."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 
 from portal.config import PROJECT_ROOT
 
@@ -26,25 +20,3 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
-
-
-def diff(url: str) -> list:
-    from portal.extensions import db
-    from portal.models import import_all
-
-    import_all()
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
-            return compare_metadata(context, db.metadata)
-    finally:
-        engine.dispose()
-
-
-def diff_against_fresh_database(app=None, url: str | None = None) -> list:
-    if url is None:
-        tmp = tempfile.mkdtemp()
-        url = f"sqlite:///{Path(tmp) / 'check.db'}"
-    upgrade(url)
-    return diff(url)

@@ -8,17 +8,17 @@ recorded in `reminders_sent` under a unique constraint before anyone is notified
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
+from portal.core.mail import queue_mail
 from portal.core.registry import REMINDER_CHECKS
 from portal.extensions import db
 
@@ -62,12 +62,8 @@ class Reminder:
     record: object | None = None  # when given, the reminder is written into its history
 
 
-# Mail sent in TESTING mode lands here instead of an SMTP server.
-outbox: list[EmailMessage] = []
-
-
 def notify(users: Iterable, title: str, *, link: str = "", body: str = "", kind: str = "info") -> int:
-    """Notify each active user once (duplicates collapse); email when configured."""
+    """Notify each active user once (duplicates collapse); email, through the outbox, when configured."""
     seen, count = set(), 0
     for user in users:
         if user is None or user.id in seen or not user.is_active:
@@ -75,32 +71,18 @@ def notify(users: Iterable, title: str, *, link: str = "", body: str = "", kind:
         seen.add(user.id)
         db.session.add(Notification(user_id=user.id, kind=kind, title=title[:300], body=body, link=link))
         if user.email:
-            _send_mail(user.email, title, f"{body}\n\n{link}".strip())
+            queue_mail(user.email, title, f"{body}\n\n{absolute(link)}".strip())
         count += 1
     return count
 
 
-def _send_mail(to: str, subject: str, text: str) -> None:
-    config = current_app.config
-    if not config.get("MAIL_SERVER") and not config.get("TESTING"):
-        return
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(text)
-    if config.get("TESTING"):
-        outbox.append(message)
-        return
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:  # the in-portal notification still stands
-        log.warning("mail to %s failed: %s", to, exc)
+def absolute(link: str) -> str:
+    """A portal link (a path built by url_for, which carries the portal's prefix) as a full
+    address for an email: the origin of PORTAL_BASE_URL + the path."""
+    if not link or "://" in link:
+        return link
+    parts = urlsplit(current_app.config["PORTAL_BASE_URL"])
+    return f"{parts.scheme}://{parts.netloc}{link if link.startswith('/') else '/' + link}"
 
 
 def unread_count(user) -> int:
@@ -127,14 +109,17 @@ def send_once(reminder: Reminder) -> bool:
 
 
 def run_reminders(now: datetime | None = None) -> dict[str, int]:
-    """Run every registered check; returns {check name: reminders sent}."""
-    from portal.core.web import link_context
+    """Run every registered check; returns {check name: reminders sent}. Email goes through the
+    outbox, so a dead mail server delays the mail and loses none of it."""
+    from portal.core.links import link_context
 
     with link_context():
         return _run_checks(now or clock.now())
 
 
 def _run_checks(now: datetime) -> dict[str, int]:
+    from portal.core.writes import commit
+
     sent: dict[str, int] = {}
     for name, check in sorted(REMINDER_CHECKS.items()):
         count = 0
@@ -144,6 +129,6 @@ def _run_checks(now: datetime) -> dict[str, int]:
             ).first()
             if already is None and send_once(reminder):
                 count += 1
-        db.session.commit()
+        commit()
         sent[name] = count
     return sent

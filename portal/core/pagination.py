@@ -5,14 +5,16 @@ import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import current_app, request
+from flask import current_app
 
+from portal.core import parsing
 from portal.extensions import db
 
 
-@dataclass
-class Page:
-    items: list
+class PageNumbers:
+    """Page arithmetic for anything with `page`, `per_page` and `total` (a list's Page, the
+    public search's Results)."""
+
     page: int
     per_page: int
     total: int
@@ -41,17 +43,22 @@ class Page:
         return result
 
 
+@dataclass
+class Page(PageNumbers):
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+
 def page_arg(name: str = "page") -> int:
-    try:
-        value = int(request.args.get(name, 1))
-    except (TypeError, ValueError):
-        value = 1
-    return min(max(value, 1), 100_000)
+    """?page= as a page number: junk, zero, negative or huge is page 1 (core/parsing.py)."""
+    return parsing.arg_page(name)
 
 
 def paginate(stmt, page: int | None = None, per_page: int | None = None, scalars: bool = True) -> Page:
-    page = page or page_arg()
-    per_page = per_page or current_app.config.get("PAGE_SIZE", 20)
+    page = min(max(int(page or page_arg()), 1), parsing.MAX_PAGE)
+    per_page = min(max(int(per_page or current_app.config.get("PAGE_SIZE", 20)), 1), parsing.MAX_PER_PAGE)
     count_stmt = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
     total = db.session.execute(count_stmt).scalar_one()
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))

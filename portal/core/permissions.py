@@ -70,13 +70,14 @@ def load_or_404(model: type, record_id, action: str = "view", user=None):
     """Load → 404 when missing → 403 when the user may not `action` it."""
     from flask_login import current_user
 
+    from portal.core.converters import DB_INTEGER_MAX
     from portal.extensions import db
 
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
         abort(404)
-    if not (0 < record_id < 2**63):
+    if not (0 < record_id <= DB_INTEGER_MAX):
         abort(404)
     record = db.session.get(model, record_id)
     if record is None:
@@ -90,10 +91,10 @@ def org_subtree_ids(org_id: int) -> frozenset[int]:
     cache = g.setdefault("_org_subtrees", {}) if has_request_context() else {}
     if org_id in cache:
         return cache[org_id]
-    from portal.accounts.models import Organisation
     from portal.extensions import db
 
-    edges = db.session.execute(sa.select(Organisation.id, Organisation.parent_id)).all()
+    organisations = sa.table("organisations", sa.column("id"), sa.column("parent_id"))  # core knows no module
+    edges = db.session.execute(sa.select(organisations.c.id, organisations.c.parent_id)).all()
     children: dict[int, list[int]] = {}
     for oid, parent in edges:
         children.setdefault(parent, []).append(oid)

@@ -21,6 +21,9 @@ from portal.core.errors import IllegalTransition, NotPermitted
 
 Predicate = Callable[[object, object], bool]
 
+# Every state machine by name (portal/core/events.py labels their transitions' audit entries).
+MACHINES: dict[str, StateMachine] = {}
+
 
 def anyone(_user, _record) -> bool:
     return True
@@ -54,6 +57,7 @@ class StateMachine:
 
     def __post_init__(self):
         self._by_action = {}
+        MACHINES[self.name] = self
         for t in self.transitions:
             self._by_action.setdefault(t.action, []).append(t)
 
@@ -87,7 +91,12 @@ class StateMachine:
 
     def apply(self, record, action: str, *, actor, comment: str | None = None, expected_state=None,
               audit: bool = True) -> Transition:
-        """Move `record` along `action`. `expected_state` guards against stale forms."""
+        """Move `record` along `action`: take the record's row lock, then check the state it has
+        now (so two concurrent requests cannot both make the move). `expected_state` guards
+        against stale forms."""
+        from portal.core.writes import lock
+
+        lock(record)
         state = self.state_of(record)
         if expected_state is not None and str(expected_state) != str(state):
             from portal.core.errors import StaleRecord
@@ -103,7 +112,8 @@ class StateMachine:
         if audit:
             from portal.core.audit import record_change
 
+            moved = t.target != state  # a step that keeps the state logs the act, not a fake change
             record_change(actor, f"{self.name}.{action}", record,
-                          before={self.state_attr: str(state)}, after={self.state_attr: str(t.target)},
-                          comment=comment)
+                          before={self.state_attr: str(state)} if moved else None,
+                          after={self.state_attr: str(t.target)} if moved else None, comment=comment)
         return t

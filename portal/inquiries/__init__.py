@@ -12,15 +12,19 @@ def init_app(app):
         register_reminder_check,
         register_seeder,
     )
-    from portal.inquiries import api, panels, policies, reminders  # noqa: F401  (registers policies, API)
+    from portal.inquiries import api, panels, policies, reminders, workdays  # noqa: F401  (registers policies, API)
     from portal.inquiries.demo import seed
     from portal.inquiries.views import bp
 
     app.register_blueprint(bp)
-    register_nav(_l("函询"), "inquiries.index", order=200, org_kinds={"finance_bureau", "audit_bureau", "congress"})
+    from portal.inquiries.models import Letter
+
+    register_nav(_l("函询"), "inquiries.index", order=200, needs=(Letter, "view"), group="collaboration")
     register_dashboard(panels.dashboard_panel, order=200)
     register_overview_section(panels.overview_section, order=200)
     register_reminder_check("inquiries", reminders.check)
+    register_reminder_check("holidays", reminders.holiday_schedule)
+    app.add_template_global(workdays.deadline_notice, "deadline_notice")
     register_seeder("inquiries", seed, order=300)
 
     @app.cli.group("inquiries")
@@ -28,12 +32,15 @@ def init_app(app):
         """函询：节假日表等。"""
 
     @group.command("load-holidays")
-    @click.option("--year", type=int, multiple=True, help="Only these years (default: all shipped).")
+    @click.option("--year", type=int, multiple=True, help="Only these years (default: every year chinese-calendar knows).")
     def load_holidays(year):
-        """Load the shipped official holiday calendars (2025, 2026) into the holiday table."""
+        """Load the official holiday schedules from chinese-calendar into the holiday table
+        (rows already there, e.g. an administrator's edits, are kept)."""
         from portal.extensions import db
         from portal.inquiries.workdays import load_holidays as load
+        from portal.inquiries.workdays import official_years
 
         added = load(list(year) or None)
         db.session.commit()
-        click.echo(f"added {added} holiday rows")
+        known = official_years()
+        click.echo(f"added {added} holiday rows (chinese-calendar knows {known[0]}–{known[-1]})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -16,6 +17,7 @@ from portal.core import clock
 from portal.core.db import TimestampMixin, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.versions import Versioned
 from portal.extensions import db
 
 
@@ -34,6 +36,17 @@ AWAITING_ANSWER = (LetterState.SENT, LetterState.ACKNOWLEDGED)
 # States the addressee and the observers can see (a draft is the sender's business).
 ISSUED = (LetterState.SENT, LetterState.ACKNOWLEDGED, LetterState.ANSWERED, LetterState.CLOSED,
           LetterState.WITHDRAWN)
+
+
+class ReplyState(LabelledEnum):
+    """A reply (复函) is drafted by the addressee's officer and signed off (签发) by its signer
+    before the asking bureau sees it, as the letter itself was (policies.REPLY_MACHINE)."""
+    DRAFT = "draft", "草稿", "Draft", "tag-grey"
+    PENDING_SIGNOFF = "pending_signoff", "待签发", "Awaiting sign-off", "tag-amber"
+    SENT = "sent", "已发出", "Sent", "tag-green"
+
+
+UNSENT_REPLY = (ReplyState.DRAFT, ReplyState.PENDING_SIGNOFF)
 
 
 class Urgency(LabelledEnum):  # 紧急程度
@@ -62,7 +75,7 @@ letter_projects = sa.Table(
 )
 
 
-class IssuingCode(TimestampMixin, db.Model):
+class IssuingCode(Versioned, TimestampMixin, db.Model):
     """The issuing body's code (发文机关代字, e.g. 临财绩函) per organisation, set by the admin."""
 
     __tablename__ = "inquiry_issuing_codes"
@@ -74,15 +87,7 @@ class IssuingCode(TimestampMixin, db.Model):
 
     organisation: Mapped[Organisation] = relationship()
 
-
-class NumberCounter(db.Model):
-    """The last sequence used per code and year; its row is locked while a number is taken."""
-
-    __tablename__ = "inquiry_number_counters"
-
-    code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
-    year: Mapped[int] = mapped_column(primary_key=True)
-    last: Mapped[int] = mapped_column(default=0)
+    field_labels = {"code": _l("发文机关代字"), "header": _l("发文机关标志")}
 
 
 class Holiday(db.Model):
@@ -98,8 +103,14 @@ class Holiday(db.Model):
 
 
 @register_record_type
-class Letter(TimestampMixin, db.Model):
+class Letter(Versioned, TimestampMixin, db.Model):
     __tablename__ = "inquiry_letters"
+    # names of the fields in "changed by whom" messages (portal.core.versions)
+    field_labels = {"title": _l("标题"), "addressee_org_id": _l("主送机关"), "urgency": _l("紧急程度"),
+                    "marking": _l("公开属性"), "body": _l("正文"), "copies": _l("抄送"),
+                    "deadline": _l("答复期限"), "deadline_workdays": _l("答复工作日数"),
+                    "contact_person": _l("联系人"), "contact_phone": _l("联系电话"), "items": _l("函询事项"),
+                    "project_ids": _l("相关项目"), "state": _l("状态"), "attachments": _l("附件")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[LetterState] = mapped_column(enum_column(LetterState), default=LetterState.DRAFT, index=True)
@@ -202,19 +213,51 @@ class LetterItem(db.Model):
 
 @register_record_type
 class LetterReply(db.Model):
-    """One part of the answer (复函); several parts may come in."""
+    """One part of the answer (复函); several parts may come in. Its answers (`ReplyAnswer`) reach
+    the items, and the asking bureau, only when the reply is signed off (state `sent`; replies
+    from before the sign-off step are `sent` by the column's default)."""
 
     __tablename__ = "inquiry_replies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiry_letters.id", ondelete="CASCADE"), index=True)
+    state: Mapped[ReplyState] = mapped_column(enum_column(ReplyState), default=ReplyState.DRAFT,
+                                              server_default=ReplyState.SENT.value)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # 签发人
+    signed_at: Mapped[datetime | None]
 
     letter: Mapped[Letter] = relationship(back_populates="replies")
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    signer: Mapped[User | None] = relationship(foreign_keys=[signer_id])
     items: Mapped[list[LetterItem]] = relationship(order_by="LetterItem.position", viewonly=True)
+    answers: Mapped[list[ReplyAnswer]] = relationship(back_populates="reply", order_by="ReplyAnswer.id",
+                                                      cascade="all, delete-orphan")
+
+    @property
+    def is_sent(self) -> bool:
+        return self.state == ReplyState.SENT
+
+
+@register_record_type
+class ReplyAnswer(db.Model):
+    """The reply's answer to one item (outcome, reason) and, linked to it, the evidence files
+    for that item (portal.core.attachments, purpose "evidence")."""
+
+    __tablename__ = "inquiry_reply_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reply_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiry_replies.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("inquiry_items.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[Outcome] = mapped_column(enum_column(Outcome))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    reply: Mapped[LetterReply] = relationship(back_populates="answers")
+    item: Mapped[LetterItem] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("reply_id", "item_id", name="uq_inquiry_reply_answers_item"),)
 
 
 class DeadlineExtension(db.Model):

@@ -26,6 +26,7 @@ class Layout:
     addressee: str
     paragraphs: list[str]
     items: list[str]
+    item_files: list[str]  # under each item: the names of its signed-off answers' evidence files
     deadline: str
     closing: str
     sender: str
@@ -38,6 +39,28 @@ def _plain(markdown: str) -> list[str]:
     """Markdown body → plain paragraphs for paper (formatting marks dropped)."""
     text = re.sub(r"[*_`#>]+", "", markdown or "")
     return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def _without_salutation(paragraphs: list[str], addressee: str) -> list[str]:
+    """The layout writes the salutation (主送机关：) itself: a body that opens with one of its own
+    ("临州市审计局：", "审计局:") would print it twice."""
+    if paragraphs:
+        first = paragraphs[0].strip()
+        if (first.endswith(("：", ":")) and len(first) <= 40 and "。" not in first
+                and (first.rstrip("：:") in addressee or addressee.endswith(first.rstrip("：:")))):
+            return paragraphs[1:]
+    return paragraphs
+
+
+def _item_files(letter: Letter) -> list[str]:
+    from portal.inquiries.queries import evidence_by_item
+
+    evidence = evidence_by_item(letter)  # replies signed off only
+    listed = []
+    for item in letter.items:
+        names = [f.filename for _answer, files in evidence.get(item.id, []) for f in files]
+        listed.append(f"（答复材料：{'、'.join(names)}）" if names else "")
+    return listed
 
 
 def layout(letter: Letter) -> Layout:
@@ -55,8 +78,9 @@ def layout(letter: Letter) -> Layout:
         marking=letter.marking.zh,
         title=letter.title,
         addressee=f"{letter.addressee_org.name}：",
-        paragraphs=_plain(letter.body),
+        paragraphs=_without_salutation(_plain(letter.body), letter.addressee_org.name),
         items=[f"{i.position}. {i.description}" for i in letter.items],
+        item_files=_item_files(letter),
         deadline=f"请于{cn_date(letter.deadline)}前函复。" if letter.deadline else "",
         closing="特此函复。" if is_reply else "此函。",
         sender=letter.sender_org.name,
@@ -75,6 +99,8 @@ def build_docx(letter: Letter) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
+    from portal.core.excel import xml_text
+
     doc_layout = layout(letter)
     red = RGBColor(0xE0, 0x00, 0x00)
     document = Document()
@@ -89,7 +115,7 @@ def build_docx(letter: Letter) -> bytes:
             p.alignment = align
         if indent:
             p.paragraph_format.first_line_indent = Pt(size * 2)
-        run = p.add_run(text)
+        run = p.add_run(xml_text(text))  # stored text: what XML forbids is dropped
         run.font.size, run.font.bold, run.font.name = Pt(size), bold, font
         run._element.rPr.rFonts.set(qn("w:eastAsia"), font)
         if color is not None:
@@ -111,8 +137,10 @@ def build_docx(letter: Letter) -> bytes:
     para(doc_layout.addressee)
     for text in doc_layout.paragraphs:
         para(text, indent=True)
-    for text in doc_layout.items:
+    for text, files in zip(doc_layout.items, doc_layout.item_files, strict=True):
         para(text, indent=True)
+        if files:
+            para(files, size=14, indent=True)
     if doc_layout.deadline:
         para(doc_layout.deadline, indent=True)
     para(doc_layout.closing, indent=True)

@@ -21,8 +21,8 @@ def overview_section(user, year):
     import sqlalchemy as sa
 
     from portal.accounts.models import Organisation, OrgKind
+    from portal.core.locale import N_
     from portal.core.permissions import visible
-    from portal.core.web import N_
     from portal.extensions import db
     from portal.inquiries.models import AWAITING_ANSWER, overdue_clause
 

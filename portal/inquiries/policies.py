@@ -8,38 +8,45 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portal.accounts.models import BUREAUS, OrgKind, Role
+from portal.core import reach
+from portal.core.locale import N_
 from portal.core.permissions import policy, scope
 from portal.core.states import StateMachine, Transition
-from portal.core.web import N_
-from portal.inquiries.models import ISSUED, Letter, LetterItem, LetterReply
+from portal.inquiries.models import ISSUED, Holiday, IssuingCode, Letter, LetterItem, LetterReply, ReplyAnswer
 from portal.inquiries.models import LetterState as S
+from portal.inquiries.models import ReplyState as R
 
 STAFF_ROLES = (Role.FINANCE_OFFICER, Role.AUDIT_LIAISON)
 
 
-# Bureau members who deal with letters (an expert on the finance bureau's books does not).
-BUREAU_READER_ROLES = (*STAFF_ROLES, Role.SIGNER, Role.CONFERENCE_MEMBER, Role.ADMIN)
 
 
 def is_bureau_reader(user) -> bool:
-    return user.org_kind in BUREAUS and user.has_role(*BUREAU_READER_ROLES)
+    """Reads its own bureau's letters (reach: letter — sent by own bureau, or issued to it)."""
+    return user.org_kind in BUREAUS and bool(
+        reach.scopes(user, "letter") & {reach.BUREAU_LETTERS, reach.ISSUED_AND_BUREAU})
+
+
+def _staff(user) -> bool:
+    """Holds a drafting role where it counts (a role outside its kind of organisation is none)."""
+    return bool(reach.effective_roles(user) & set(STAFF_ROLES))
 
 
 def is_bureau_staff(user) -> bool:
-    return user.org_kind in BUREAUS and user.has_role(*STAFF_ROLES)
+    return user.org_kind in BUREAUS and _staff(user)
 
 
 def is_observer(user) -> bool:
-    """Read-only readers of issued letters: conference members and the congress."""
-    return user.has_role(Role.CONFERENCE_MEMBER, Role.OBSERVER) or user.org_kind == OrgKind.CONGRESS
+    """Read-only readers of issued letters: conference members and the congress observer."""
+    return bool(reach.scopes(user, "letter") & {reach.ISSUED, reach.ISSUED_AND_BUREAU})
 
 
 def sender_staff(user, letter) -> bool:
-    return user.organisation_id == letter.sender_org_id and user.has_role(*STAFF_ROLES)
+    return user.organisation_id == letter.sender_org_id and _staff(user)
 
 
 def sender_signer(user, letter) -> bool:
-    return user.organisation_id == letter.sender_org_id and user.has_role(Role.SIGNER)
+    return user.organisation_id == letter.sender_org_id and Role.SIGNER in reach.effective_roles(user)
 
 
 def sender_any(user, letter) -> bool:
@@ -47,7 +54,15 @@ def sender_any(user, letter) -> bool:
 
 
 def addressee_staff(user, letter) -> bool:
-    return user.organisation_id == letter.addressee_org_id and user.has_role(*STAFF_ROLES)
+    return user.organisation_id == letter.addressee_org_id and _staff(user)
+
+
+def addressee_signer(user, letter) -> bool:
+    return user.organisation_id == letter.addressee_org_id and Role.SIGNER in reach.effective_roles(user)
+
+
+def addressee_any(user, letter) -> bool:
+    return addressee_staff(user, letter) or addressee_signer(user, letter)
 
 
 MACHINE = StateMachine("inquiry", [
@@ -56,10 +71,38 @@ MACHINE = StateMachine("inquiry", [
     Transition("return", {S.PENDING_SIGNOFF}, S.DRAFT, who=sender_signer, label=N_("退回修改"), needs_comment=True),
     Transition("withdraw", {S.SENT}, S.WITHDRAWN, who=sender_any, label=N_("撤回"), needs_comment=True),
     Transition("acknowledge", {S.SENT}, S.ACKNOWLEDGED, who=addressee_staff, label=N_("签收")),
-    Transition("answer", {S.ACKNOWLEDGED}, S.ANSWERED, who=addressee_staff, label=N_("答复完毕")),
+    # made by the addressee's signer when the reply that answers the last open item is signed off
+    Transition("answer", {S.ACKNOWLEDGED}, S.ANSWERED, who=addressee_any, label=N_("答复完毕")),
     Transition("follow_up", {S.ANSWERED}, S.ACKNOWLEDGED, who=sender_staff, label=N_("追问"), needs_comment=True),
     Transition("close", {S.ANSWERED}, S.CLOSED, who=sender_staff, label=N_("办结")),
 ])
+
+# The reply (复函) mirrors the letter's own sign-off: the addressee's officer drafts it and
+# submits it, the addressee's signer signs it off (the asking bureau sees it from then on) or
+# returns it with a comment.
+REPLY_MACHINE = StateMachine("inquiry_reply", [
+    Transition("submit", {R.DRAFT}, R.PENDING_SIGNOFF, who=lambda u, r: addressee_staff(u, r.letter),
+               label=N_("提交签发")),
+    Transition("approve", {R.PENDING_SIGNOFF}, R.SENT, who=lambda u, r: addressee_signer(u, r.letter),
+               label=N_("签发复函")),
+    Transition("return", {R.PENDING_SIGNOFF}, R.DRAFT, who=lambda u, r: addressee_signer(u, r.letter),
+               label=N_("退回修改"), needs_comment=True),
+])
+REPLY_PARTIES = {t.action: t.who for t in REPLY_MACHINE.transitions}
+
+# Who may ask for an action whatever the letter's state is now: the party the table names. A
+# post is authorised by `can(user, party(action), letter)`; whether the state still allows it is
+# the operation's to say under its row lock (a page opened before someone else moved the letter
+# gets that message, not a 403).
+PARTIES = {**{t.action: t.who for t in MACHINE.transitions},
+           "edit": sender_staff, "reply": addressee_staff, "follow_up_item": sender_staff,
+           "extend": sender_staff, "remind": sender_staff}
+
+
+def party(action: str) -> str:
+    """The policy action "is the party who may ask for `action`" (see PARTIES)."""
+    return f"party:{action}"
+
 
 # Actions outside the state change table, by the states they apply to.
 EDITABLE = (S.DRAFT,)
@@ -83,13 +126,16 @@ def letter_policy(user, action, letter) -> bool:
     if isinstance(letter, type):
         if action == "view":
             return is_bureau_reader(user) or (is_observer(user) and user.org_kind == OrgKind.CONGRESS)
-        if action == "create":
+        if action in ("create", "bulk"):  # bulk: the list's bar (each letter is asked again)
             return is_bureau_staff(user)
         return False
     if not can_see(user, letter):
         return False
     if action == "view":
         return True
+    if action.startswith("party:"):
+        who = PARTIES.get(action.removeprefix("party:"))
+        return who is not None and who(user, letter)
     if action == "edit":
         return letter.state in EDITABLE and sender_staff(user, letter)
     if action == "reply":
@@ -103,9 +149,26 @@ def letter_policy(user, action, letter) -> bool:
 
 @policy(LetterReply)
 def reply_policy(user, action, reply) -> bool:
-    if isinstance(reply, type):
+    """The addressee's staff and signers see their reply at every stage; everyone else who sees
+    the letter (the asking bureau first) only once it is signed off."""
+    if isinstance(reply, type) or not letter_policy(user, "view", reply.letter):
         return False
-    return action == "view" and letter_policy(user, "view", reply.letter)
+    if action == "view":
+        return reply.state == R.SENT or addressee_any(user, reply.letter)
+    if action.startswith("party:"):
+        who = REPLY_PARTIES.get(action.removeprefix("party:"))
+        return who is not None and who(user, reply)
+    if action in REPLY_PARTIES:
+        return REPLY_MACHINE.allowed(reply, action, user)
+    return False
+
+
+@policy(ReplyAnswer)
+def answer_policy(user, action, answer) -> bool:
+    """An item's answer and its evidence files: seen as its reply is."""
+    if isinstance(answer, type):
+        return False
+    return action == "view" and reply_policy(user, "view", answer.reply)
 
 
 @policy(LetterItem)
@@ -113,6 +176,13 @@ def item_policy(user, action, item) -> bool:
     if isinstance(item, type):
         return False
     return action == "view" and letter_policy(user, "view", item.letter)
+
+
+@policy(IssuingCode)
+@policy(Holiday)
+def settings_policy(user, action, _record) -> bool:
+    """发文机关代字 and the holiday table: system settings (reach "settings")."""
+    return reach.reaches_all(user, "settings", reach.WRITE if action != "view" else reach.READ)
 
 
 @scope(Letter)

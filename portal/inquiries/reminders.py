@@ -35,3 +35,26 @@ def check(now: datetime):
                            title=_("即将到期：%(n)s %(t)s（期限 %(d)s）", n=letter.doc_number, t=letter.title,
                                    d=deadline.isoformat()),
                            link=_link(letter), record=letter)
+
+
+def holiday_schedule(now: datetime):
+    """Each November (and again in December while still missing): remind the administrators to
+    load the coming year's schedule, once per month."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from portal.accounts.models import Role, User, UserRole
+    from portal.core.notifications import Reminder
+
+    if now.month not in workdays.REMIND_MONTHS:
+        return
+    year = now.year + 1
+    if year not in workdays.Calendar(year, year).known_years:
+        admins = db.session.scalars(sa.select(User).join(UserRole).where(UserRole.role == Role.ADMIN)
+                                    .order_by(User.id)).all()
+        yield Reminder(key=f"holidays:{year}:{now.month:02d}", users=admins,
+                       title=_("请录入 %(y)s 年节假日安排", y=year),
+                       body=_("%(y)s 年的节假日安排尚未录入：国务院办公厅发布通知后，请在节假日表中录入，或升级 "
+                              "chinese-calendar 后运行 flask inquiries load-holidays。录入前，该年的期限只按周末和"
+                              "元旦、劳动节、国庆节计算，并显示提醒。", y=year),
+                       link=url_for("inquiries.holidays", year=year))

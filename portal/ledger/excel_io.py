@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind
+from portal.core import parsing
 from portal.core.errors import DomainError
 from portal.core.excel import read_rows
+from portal.core.forms import TEXT_LIMITS
 from portal.extensions import db
 from portal.ledger.models import (
     MONEY_CATEGORIES,
@@ -29,7 +31,8 @@ WAN = Decimal(10000)
 def export_headers() -> list[str]:
     return [_("台账编号"), _("问题来源"), _("来源依据"), _("年度"), _("项目"), _("责任单位"), _("主管部门"),
             _("问题类别"), _("问题描述"), _("问题金额（万元）"), _("法规政策依据"), _("整改要求"), _("整改完成标准"),
-            _("整改类型"), _("挂账日期"), _("整改时限"), _("整改责任人"), _("已采取措施"), _("整改金额合计（万元）"),
+            _("整改类型"), _("挂账日期"), _("整改时限"), _("整改责任人"), _("已采取措施"),
+            _("整改金额合计（万元，不超过问题金额）"),
             *[_("%(c)s（万元）", c=_(zh)) for _k, zh, _en in MONEY_CATEGORIES],
             _("追责情况"), _("完善制度情况"), _("未完成原因及下一步措施"), _("整改状态"), _("时限分类"),
             _("销号日期"), _("屡查屡犯")]
@@ -70,7 +73,8 @@ def export_rows(stmt, today=None):
         yield [number, source_labels[source], ref or None, year, project_name, names.get(unit_id),
                names.get(dept_id), category, description, _wan_float(amount), basis or None, requirement or None,
                standard or None, type_labels[rect_type], listed_on, deadline, person or None, measures or None,
-               _wan_float(sum(money, Decimal(0))), *[_wan_float(m) for m in money], accountability or None,
+               _wan_float(min(sum(money, Decimal(0)), amount or Decimal(0))), *[_wan_float(m) for m in money],
+               accountability or None,
                rules or None, not_done or None, state_labels[state], buckets[bucket] if bucket else None, closed_on,
                yes if recurrence else None]
 
@@ -117,6 +121,18 @@ def _column_letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
+def _text_column_limits() -> dict[str, int]:
+    """The form's limit for every text column of the import (the same column, the same rule)."""
+    from portal.ledger.forms import ProblemForm
+
+    return {key: parsing.text_limit(ProblemForm, key) for key in (
+        "source_ref", "project_code", "category", "description", "policy_basis", "requirement",
+        "completion_standard", "person_responsible")}
+
+
+TEXT_COLUMN_LIMITS = _text_column_limits()
+
+
 def _by_label(enum_cls, value):
     for member in enum_cls:
         if value in (member.value, member.zh, member.en):
@@ -124,8 +140,12 @@ def _by_label(enum_cls, value):
     return None
 
 
-def parse_import(data: bytes):
-    """Validate every row; returns (rows, errors) where errors are (row, column, header, message)."""
+PROGRESS_EVERY = 200  # rows between two progress reports
+
+
+def parse_import(data: bytes, progress=None):
+    """Validate every row; returns (rows, errors) where errors are (row, column, header, message).
+    `progress(rows_read, errors_found)` is called every few hundred rows."""
     from portal.ledger.operations import parse_amount
     from portal.performance.models import Project
 
@@ -135,9 +155,12 @@ def parse_import(data: bytes):
         for key in (org.name, org.short_name, org.code):
             if key:
                 unit_by_key.setdefault(key, org)
+    projects: dict[tuple, object] = {}  # (code, year or None) → project, looked up once per code
     rows, errors = [], []
     header_seen = False
     for number, values in read_rows(data):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number - 1, len(errors))
         if not header_seen:
             header_seen = True
             if [v or "" for v in values[:len(IMPORT_COLUMNS)]] != [h for _k, h, _r in IMPORT_COLUMNS]:
@@ -157,6 +180,12 @@ def parse_import(data: bytes):
             if required and value is None:
                 fail(index, _("必填项为空。"))
                 continue
+            if isinstance(value, str) or key in TEXT_COLUMN_LIMITS:
+                value = parsing.cell_text(value) if value is not None else None
+                message = parsing.too_long(value or "", TEXT_COLUMN_LIMITS.get(key, TEXT_LIMITS["short"]))
+                if message:
+                    fail(index, message)
+                    continue
             row[key] = value
         if any(e[0] == number for e in errors):
             continue
@@ -196,14 +225,15 @@ def parse_import(data: bytes):
             amount = None
         project = None
         if row.get("project_code"):
-            stmt = sa.select(Project).where(Project.code == str(row["project_code"]))
-            if year:
-                stmt = stmt.where(Project.year == year)
-            project = db.session.execute(stmt.limit(1)).scalar_one_or_none()
+            key = (str(row["project_code"]), year or None)
+            if key not in projects:
+                stmt = sa.select(Project).where(Project.code == key[0])
+                if year:
+                    stmt = stmt.where(Project.year == year)
+                projects[key] = db.session.execute(stmt.limit(1)).scalar_one_or_none()
+            project = projects[key]
             if project is None:
                 fail(3, _("找不到项目编码“%(c)s”。", c=row["project_code"]))
-        if len(str(row["category"])) > 60:
-            fail(5, _("问题类别不超过60字。"))
         if any(e[0] == number for e in errors):
             continue
         rows.append({"number": number, "source": source, "source_ref": str(row.get("source_ref") or ""),
@@ -221,20 +251,46 @@ def parse_import(data: bytes):
     return rows, errors
 
 
-def import_problems(data: bytes, *, actor):
-    """All or nothing: returns (problems, []) or ([], errors) having written nothing."""
-    from portal.ledger.operations import list_problem
+class ImportRefused(DomainError):
+    """The file has errors: nothing was imported. `errors` are (row, column, header, message)."""
 
-    rows, errors = parse_import(data)
+    def __init__(self, errors: list):
+        super().__init__(_("发现 %(n)s 处错误，未导入任何问题", n=len(errors)), field="file")
+        self.errors = errors
+
+
+def import_problems(data: bytes, *, actor, progress=None) -> list:
+    """All or nothing: the listed problems, or `ImportRefused` with every row's error (the
+    caller's transaction is then rolled back, with every ledger number it took).
+
+    `progress(done, total=, errors=)` (a job's progress) is called every few hundred rows: the
+    first half of the bar is reading and checking, the second half writing."""
+    from portal.core import clock
+    from portal.ledger.operations import check_listing, list_imported
+    from portal.performance.excel_io import estimated_rows
+
+    total = estimated_rows(data) if progress is not None else 0
+
+    def report(done: int, errors: int = 0) -> None:
+        if progress is not None:
+            progress(min(done, total) if total else done, total=total, errors=errors)
+
+    rows, errors = parse_import(data, progress=lambda n, e: report(n // 2, e))
     if errors:
-        return [], errors
-    problems = []
-    for row in rows:
-        number = row.pop("number")
+        raise ImportRefused(errors)
+    total = len(rows)
+    today = clock.today()
+    for n, row in enumerate(rows, start=1):  # every row checked before the first ledger number is taken
         try:
-            problems.append(list_problem(actor=actor, notify_unit=False, **row))
+            row["amount"] = check_listing(actor=actor, unit=row["unit"], category=row["category"],
+                                          description=row["description"], amount=row["amount"],
+                                          rect_type=row["rect_type"], deadline=row["deadline"], listed_on=today)
         except DomainError as error:
-            errors.append((number, "", "", error.message))
+            errors.append((row["number"], "", "", error.message))
+        if n % PROGRESS_EVERY == 0:
+            report(total // 2, len(errors))
     if errors:
-        return [], errors
-    return problems, []
+        raise ImportRefused(errors)
+    report(total // 2)
+    return list_imported(actor=actor, rows=[{k: v for k, v in row.items() if k != "number"} for row in rows],
+                         listed_on=today, progress=lambda k: report(total // 2 + k * (total - total // 2) // max(total, 1)))

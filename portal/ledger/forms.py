@@ -12,17 +12,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from portal.ledger.models import MONEY_CATEGORIES, ProblemSource, RectificationType
+from portal.core import parsing
+from portal.core.forms import EditForm, FiltersForm, IdField, IdListField, choice_rules
+from portal.ledger.models import MONEY_CATEGORIES, ProblemSource, ProblemState, RectificationType
+from portal.ledger.operations import BULK_ACTIONS
+from portal.ledger.queries import BUCKETS, SORTS
 
 _date_msg = _l("日期格式应为 年-月-日。")
 
 
-class ProblemForm(FlaskForm):
-    source = SelectField(_l("问题来源"), choices=[])
+class ProblemFields(FlaskForm):
+    """What a problem says, shared by listing one (ProblemForm) and correcting it (EditProblemForm)."""
+
     source_ref = StringField(_l("来源依据（文号等）"), validators=[Optional(), Length(max=200)])
-    year = IntegerField(_l("年度"), validators=[Optional(), NumberRange(2000, 2100, _l("年度不正确。"))])
-    unit_id = SelectField(_l("责任单位"), coerce=int, choices=[])
-    project_code = StringField(_l("项目编码（可选）"), validators=[Optional(), Length(max=40)])
     category = StringField(_l("问题类别"), validators=[DataRequired(_l("请填写问题类别。")), Length(max=60)])
     description = TextAreaField(_l("问题描述"), validators=[DataRequired(_l("请填写问题描述。")), Length(max=5000)])
     amount = StringField(_l("问题金额（元）"), validators=[Optional(), Length(max=30)])
@@ -35,8 +37,18 @@ class ProblemForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.source.choices = ProblemSource.choices()
         self.rect_type.choices = RectificationType.choices()
+
+
+class ProblemForm(ProblemFields):
+    source = SelectField(_l("问题来源"), choices=[])
+    year = IntegerField(_l("年度"), validators=[Optional(), NumberRange(2000, 2100, _l("年度不正确。"))])
+    unit_id = SelectField(_l("责任单位"), coerce=int, choices=[])
+    project_code = StringField(_l("项目编码（可选）"), validators=[Optional(), Length(max=40)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = ProblemSource.choices()
 
 
 class FromFindingsForm(FlaskForm):
@@ -85,6 +97,7 @@ class DecisionForm(FlaskForm):
 
 class VerifyForm(FlaskForm):
     state = HiddenField()
+    decision = StringField(validators=[Length(max=20)])  # signoff | return (the view refuses any other)
     comment = TextAreaField(_l("核实意见 / 退回理由"), validators=[Optional(), Length(max=5000)])
 
 
@@ -109,19 +122,33 @@ class SavedFilterForm(FlaskForm):
     query = HiddenField()
 
 
-class EditProblemForm(FlaskForm):
-    state = HiddenField()
-    source_ref = StringField(_l("来源依据（文号等）"), validators=[Optional(), Length(max=200)])
-    category = StringField(_l("问题类别"), validators=[DataRequired(_l("请填写问题类别。")), Length(max=60)])
-    description = TextAreaField(_l("问题描述"), validators=[DataRequired(_l("请填写问题描述。")), Length(max=5000)])
-    amount = StringField(_l("问题金额（元）"), validators=[Optional(), Length(max=30)])
-    policy_basis = TextAreaField(_l("法规政策依据"), validators=[Optional(), Length(max=5000)])
-    requirement = TextAreaField(_l("整改要求"), validators=[Optional(), Length(max=5000)])
-    completion_standard = TextAreaField(_l("整改完成标准"), validators=[Optional(), Length(max=5000)])
-    rect_type = SelectField(_l("整改类型"), choices=[])
-    deadline = DateField(_l("整改时限"), validators=[DataRequired(_date_msg)])
-    person_responsible = StringField(_l("整改责任人"), validators=[Optional(), Length(max=60)])
+class EditProblemForm(EditForm, ProblemFields):
+    """The bureaus' correction of a problem; `lock_version` (EditForm) refuses a stale save."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.rect_type.choices = RectificationType.choices()
+
+class BulkForm(FlaskForm):
+    """The ledger's bulk bar: the action, the ticked problems, the person or the deadline, and
+    the list to return to (a path on this site only)."""
+
+    back = StringField(validators=[Optional(), Length(max=2000)])
+    action = StringField(_l("批量操作"), validators=[parsing.Parsed(
+        parsing.parse_choice, choices=BULK_ACTIONS, label=_l("批量操作"))])
+    ids = IdListField(_l("所选问题"))
+    person = StringField(_l("整改责任人"), validators=[Optional(), Length(max=60)])
+    deadline = StringField(_l("整改时限"), validators=[Optional(), parsing.Parsed(
+        parsing.parse_date, label=_l("整改时限"), required=False)])
+
+
+class LedgerFiltersForm(FiltersForm):
+    """The ledger's filters as posted by 导出全部 (hidden fields copied from the list): each is
+    checked as the list's query string would be, and a tampered one is refused."""
+
+    year = StringField(_l("年度"), validators=[Optional(), parsing.Parsed(parsing.parse_year, required=False)])
+    unit = IdField(_l("责任单位"))
+    department = IdField(_l("主管部门"))
+    source = StringField(_l("问题来源"), validators=choice_rules([s.value for s in ProblemSource], _l("问题来源")))
+    category = StringField(_l("问题类别"), validators=[Optional(), Length(max=60)])
+    state = StringField(_l("状态"), validators=choice_rules([s.value for s in ProblemState], _l("状态")))
+    bucket = StringField(_l("时限"), validators=choice_rules(BUCKETS, _l("时限")))
+    q = StringField(_l("关键词"), validators=[Optional(), Length(max=100)])
+    sort = StringField(_l("排序"), validators=choice_rules([p + s for s in SORTS for p in ("", "-")], _l("排序")))

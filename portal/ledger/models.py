@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -18,6 +19,7 @@ from portal.core import clock
 from portal.core.db import Money, TimestampMixin, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.versions import Versioned
 from portal.extensions import db
 
 
@@ -87,17 +89,8 @@ class _RectifiedMoney:
 _MONEY_NON_NEGATIVE = " AND ".join(f"{f} >= 0" for f in MONEY_FIELDS)
 
 
-class LedgerCounter(db.Model):
-    """The last ledger number used per year; locked while a number is taken (gapless)."""
-
-    __tablename__ = "ledger_counters"
-
-    year: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    last: Mapped[int] = mapped_column(default=0)
-
-
 @register_record_type
-class Problem(_RectifiedMoney, TimestampMixin, db.Model):
+class Problem(Versioned, _RectifiedMoney, TimestampMixin, db.Model):
     __tablename__ = "problems"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +177,28 @@ class Problem(_RectifiedMoney, TimestampMixin, db.Model):
 
     def signoff_of(self, bureau: Bureau) -> SignOff | None:
         return next((s for s in self.signoffs if s.bureau == bureau), None)
+
+    @property
+    def rectified_counted(self) -> Decimal:
+        """整改金额 as the ledger counts it: the money reported, at most the problem's own amount
+        (docs/ledger.md; the statistics' `capped_rectified_expr` in SQL)."""
+        return min(self.rectified_total, self.amount or Decimal(0))
+
+    @property
+    def rectified_over_amount(self) -> bool:
+        return self.rectified_total > (self.amount or Decimal(0))
+
+    # How the stale-save message names what another user changed (core/versions.py).
+    field_labels = {
+        "source_ref": _l("来源依据"), "category": _l("问题类别"), "description": _l("问题描述"),
+        "amount": _l("问题金额"), "policy_basis": _l("法规政策依据"), "requirement": _l("整改要求"),
+        "completion_standard": _l("整改完成标准"), "rect_type": _l("整改类型"), "deadline": _l("整改时限"),
+        "person_responsible": _l("整改责任人"), "measures": _l("已采取措施"), "accountability": _l("追责情况"),
+        "rules_improved": _l("完善制度情况"), "not_done_reason": _l("未完成原因及下一步措施"), "state": _l("状态"),
+        "finance_signed_at": _l("财政局销号确认"), "audit_signed_at": _l("审计局销号确认"),
+        "submitted_at": _l("申请销号时间"), "progress_update": _l("整改进展"), "evidence_files": _l("佐证材料"),
+        **{f"rect_{key}": _l(zh) for key, zh, _en in MONEY_CATEGORIES},
+    }
 
     def __str__(self) -> str:
         return self.number

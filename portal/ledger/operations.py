@@ -1,31 +1,37 @@
+# Over 400 lines: listing, progress, extensions, sign-off and bulk changes of problems; to be split by stage.
 """Every write to the ledger. Operations validate, change state, log and notify; they never
-read `request` and never commit (the view commits once, right after)."""
+read `request` and never commit (the view hands one of them to `portal.core.writes.perform`,
+which commits once). Transitions take the problem's row lock (`lock()`, or `MACHINE.apply`)
+before they look at its state; money rectified is added in SQL under that lock."""
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, Role, User
-from portal.core import clock
+from portal.core import clock, counters
 from portal.core.attachments import attachments_of, save_upload
 from portal.core.audit import record_change
-from portal.core.errors import DomainError, IllegalTransition, NotPermitted
+from portal.core.converters import DB_INTEGER_MAX
+from portal.core.errors import DomainError, IllegalTransition, NotPermitted, StaleRecord
+from portal.core.links import page_link
+from portal.core.locale import N_
 from portal.core.notifications import notify
 from portal.core.permissions import can
 from portal.core.states import StateMachine, Transition
+from portal.core.versions import expect_version
+from portal.core.writes import lock
 from portal.extensions import db
-from portal.ledger import policies as pol
+from portal.ledger import policies
 from portal.ledger.models import (
     MONEY_FIELDS,
     OPEN_STATES,
     Bureau,
     ExtensionRequest,
     ExtensionState,
-    LedgerCounter,
     Milestone,
     Problem,
     ProblemSource,
@@ -35,9 +41,8 @@ from portal.ledger.models import (
     SavedFilter,
     SignOff,
 )
-from portal.ledger.queries import find_recurrence
+from portal.ledger.queries import find_recurrence, similar
 
-S = ProblemState
 MAX_AMOUNT = Decimal("100000000000")  # 1,000 亿元: anything above is a typo, not a problem amount
 EVIDENCE_KINDS = {"pdf", "docx", "xlsx", "ole", "png", "jpeg", "text"}
 TRACKED = ["category", "description", "amount", "requirement", "completion_standard", "rect_type", "deadline",
@@ -52,15 +57,16 @@ def both_signed(problem) -> bool:
 # The state machine, as data. "close" is taken only by sign_off(), and even then only when both
 # bureaus have signed (the predicate below; the database CHECK refuses it too).
 MACHINE = StateMachine("problem", [
-    Transition("start", {S.LISTED}, S.IN_PROGRESS, who=lambda u, p: pol.is_unit_of(u, p), label="开始整改"),
-    Transition("long_term", {S.LISTED, S.IN_PROGRESS}, S.LONG_TERM, who=lambda u, p: pol.is_finance_officer(u),
-               label="转为长期整改", needs_comment=True),
-    Transition("submit", {S.LISTED, S.IN_PROGRESS, S.LONG_TERM}, S.SUBMITTED,
-               who=lambda u, p: pol.is_unit_of(u, p), label="申请销号"),
-    Transition("return", {S.SUBMITTED}, S.IN_PROGRESS, who=lambda u, p: pol.is_bureau_officer(u),
-               label="退回整改", needs_comment=True),
-    Transition("close", {S.SUBMITTED}, S.CLOSED,
-               who=lambda u, p: pol.is_bureau_officer(u) and both_signed(p), label="销号"),
+    Transition("start", {ProblemState.LISTED}, ProblemState.IN_PROGRESS,
+               who=lambda u, p: policies.is_unit_of(u, p), label=N_("开始整改")),
+    Transition("long_term", {ProblemState.LISTED, ProblemState.IN_PROGRESS}, ProblemState.LONG_TERM,
+               who=lambda u, p: policies.is_finance_officer(u), label=N_("转为长期整改"), needs_comment=True),
+    Transition("submit", {ProblemState.LISTED, ProblemState.IN_PROGRESS, ProblemState.LONG_TERM},
+               ProblemState.SUBMITTED, who=lambda u, p: policies.is_unit_of(u, p), label=N_("申请销号")),
+    Transition("return", {ProblemState.SUBMITTED}, ProblemState.IN_PROGRESS,
+               who=lambda u, p: policies.is_bureau_officer(u), label=N_("退回整改"), needs_comment=True),
+    Transition("close", {ProblemState.SUBMITTED}, ProblemState.CLOSED,
+               who=lambda u, p: policies.is_bureau_officer(u) and both_signed(p), label=N_("销号")),
 ])
 
 
@@ -89,57 +95,43 @@ def parse_amount(value, field: str, label: str | None = None) -> Decimal:
 def unit_users(problem) -> list[User]:
     org_ids = {problem.unit_id, problem.department_id}
     users = db.session.execute(sa.select(User).where(User.organisation_id.in_(org_ids))).scalars()
-    return [u for u in users if u.has_role(Role.UNIT_LIAISON)]
+    return [u for u in users if u.has_role(Role.UNIT_LIAISON) or u.has_role(Role.AGENCY_STAFF)]
 
 
 def bureau_users() -> list[User]:
     users = db.session.execute(sa.select(User).join(Organisation)
                                .where(Organisation.kind.in_([OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU])))
-    return [u for u in users.scalars() if pol.is_bureau_officer(u)]
+    return [u for u in users.scalars() if policies.is_bureau_officer(u)]
 
 
 def link_to(problem) -> str:
-    try:
-        return url_for("ledger.detail", problem_id=problem.id)
-    except RuntimeError:  # outside a request (CLI reminders)
-        return f"/ledger/{problem.id}"
+    return page_link("ledger.detail", problem_id=problem.id)
 
 
-def _check_stale(problem, expected_state) -> None:
+def _refuse_if_moved_on(problem, expected_state) -> None:
+    """After `lock()`: refuse a form made for a state the problem has left since (a stale page)."""
     if expected_state is not None and str(expected_state) != str(problem.state):
-        from portal.core.errors import StaleRecord
-
         raise StaleRecord(_("该问题已被他人处理，当前状态为“%(state)s”，请刷新后重试。", state=problem.state.label))
-
-
-def _lock(problem) -> None:
-    """Serialise writers on one problem (PostgreSQL row lock; SQLite writes are IMMEDIATE)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.refresh(problem, with_for_update=True)
 
 
 # ---- ledger numbers --------------------------------------------------------------------
 
 def next_number(year: int) -> tuple[int, str]:
-    """Take the next gapless ledger number of `year` (ZG-2026-0001) under a row lock."""
-    session = db.session
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(LedgerCounter).values(year=year, last=0).on_conflict_do_nothing(index_elements=["year"]))
-    last = session.execute(sa.select(LedgerCounter.last).where(LedgerCounter.year == year)
-                           .with_for_update()).scalar_one()
-    seq = last + 1
-    session.execute(sa.update(LedgerCounter).where(LedgerCounter.year == year).values(last=seq))
+    """Take the next gapless ledger number of `year` (ZG-2026-0001) from the core counter."""
+    seq = counters.take("ledger", year)
     return seq, f"ZG-{year}-{seq:04d}"
 
 
 # ---- listing ---------------------------------------------------------------------------
 
-def validate_fields(*, unit, category, description, amount, rect_type, deadline, listed_on) -> None:
-    if unit is None or unit.kind != OrgKind.BUDGET_UNIT:
+def responsible_kinds(source) -> tuple:
+    """Who can be the 责任单位: a budget unit; for a co-review finding (a defect of the agency's
+    report) the agency that wrote the report."""
+    return (OrgKind.BUDGET_UNIT, OrgKind.AGENCY) if source == ProblemSource.CO_REVIEW else (OrgKind.BUDGET_UNIT,)
+
+
+def validate_fields(*, unit, category, description, amount, rect_type, deadline, listed_on, source=None) -> None:
+    if unit is None or unit.kind not in responsible_kinds(source):
         raise DomainError(_("请选择责任单位（预算部门或单位）。"), field="unit_id")
     if not (category or "").strip():
         raise DomainError(_("请填写问题类别。"), field="category")
@@ -156,21 +148,30 @@ def validate_fields(*, unit, category, description, amount, rect_type, deadline,
                             l=listed_on.isoformat()), field="deadline")
 
 
+def check_listing(*, actor, unit, category, description, amount, rect_type, deadline, listed_on,
+                  finding=None, source=None) -> Decimal:
+    """Every rule a new problem must meet (the amount parsed); raises the first one broken."""
+    if not can(actor, "create", Problem):
+        raise NotPermitted(_("只有财政、审计工作人员可以挂账。"))
+    amount = parse_amount(amount, "amount", _("问题金额"))
+    validate_fields(unit=unit, category=category, description=description, amount=amount, rect_type=rect_type,
+                    deadline=deadline, listed_on=listed_on, source=source)
+    if finding is not None and db.session.scalar(
+            sa.select(Problem.number).where(Problem.evaluation_finding_id == finding.id)):
+        raise DomainError(_("该评价发现的问题已挂账，不能重复挂账。"), field="findings")
+    return amount
+
+
 def list_problem(*, actor, source: ProblemSource, unit: Organisation, category: str, description: str,
                  amount=Decimal(0), rect_type: RectificationType = RectificationType.DEADLINE,
                  deadline: date | None = None, year: int | None = None, project=None, source_ref: str = "",
                  finding=None, policy_basis: str = "", requirement: str = "", completion_standard: str = "",
                  person_responsible: str = "", listed_on: date | None = None, notify_unit: bool = True) -> Problem:
-    """挂账: a new problem with the next ledger number of its year."""
-    if not can(actor, "create", Problem):
-        raise NotPermitted(_("只有财政、审计工作人员可以挂账。"))
+    """挂账: a new problem with the next ledger number of its year — taken after every check that
+    could refuse the listing, so a refused form consumes no number."""
     listed_on = listed_on or clock.today()
-    amount = parse_amount(amount, "amount", _("问题金额"))
-    validate_fields(unit=unit, category=category, description=description, amount=amount, rect_type=rect_type,
-                    deadline=deadline, listed_on=listed_on)
-    if finding is not None and db.session.scalar(
-            sa.select(Problem.number).where(Problem.evaluation_finding_id == finding.id)):
-        raise DomainError(_("该评价发现的问题已挂账，不能重复挂账。"), field="findings")
+    amount = check_listing(actor=actor, unit=unit, category=category, description=description, amount=amount,
+                           rect_type=rect_type, deadline=deadline, listed_on=listed_on, finding=finding, source=source)
     year = year or listed_on.year
     seq, number = next_number(year)
     problem = Problem(
@@ -179,7 +180,7 @@ def list_problem(*, actor, source: ProblemSource, unit: Organisation, category: 
         description=description.strip(), amount=amount, policy_basis=policy_basis or "",
         requirement=requirement or "", completion_standard=completion_standard or "", rect_type=rect_type,
         listed_on=listed_on, deadline=deadline, person_responsible=(person_responsible or "")[:60],
-        state=S.LISTED, created_by_id=actor.id,
+        state=ProblemState.LISTED, created_by_id=actor.id,
         recurrence_of=find_recurrence(unit.id, year, category.strip(), description),
     )
     db.session.add(problem)
@@ -192,25 +193,115 @@ def list_problem(*, actor, source: ProblemSource, unit: Organisation, category: 
     return problem
 
 
+def list_imported(*, actor, rows: list[dict], listed_on: date, progress=None, batch: int = 500) -> list[Problem]:
+    """挂账 of an import's rows, every one already through `check_listing` (amounts parsed): what
+    `list_problem` does for each, in batches — the ledger numbers of a year taken in one counter
+    update, earlier problems for the recurrence check read once, the problems inserted and their
+    audit entries (one per problem, the same as `list_problem`'s) appended `batch` at a time."""
+    from portal.core.audit import append_many
+
+    by_year: dict[int, list[dict]] = {}
+    for row in rows:
+        by_year.setdefault(row.get("year") or listed_on.year, []).append(row)
+    numbers: dict[int, int] = {}
+    for year, listed in sorted(by_year.items()):
+        first = counters.take(  # one update: last + n, the n numbers before it are this import's
+            "ledger", year, count=len(listed)) - len(listed) + 1
+        for offset, row in enumerate(listed):
+            numbers[id(row)] = first + offset
+    earlier = _recurrence_candidates(rows, listed_on)
+    problems: list[Problem] = []
+    for start in range(0, len(rows), batch):
+        chunk = []
+        for row in rows[start:start + batch]:
+            year, unit, category = row.get("year") or listed_on.year, row["unit"], row["category"].strip()
+            seq = numbers[id(row)]
+            candidates = earlier.get((unit.id, category), [])
+            recurrence = next((c[2] for c in [c for c in candidates if c[0] < year][:200]
+                               if similar(c[3], row["description"])), None)
+            problem = Problem(
+                number=f"ZG-{year}-{seq:04d}", year=year, seq=seq, source=row["source"],
+                source_ref=(row.get("source_ref") or "")[:200], project=row.get("project"), unit=unit,
+                department=unit.department, category=category, description=row["description"].strip(),
+                amount=row["amount"], policy_basis=row.get("policy_basis") or "",
+                requirement=row.get("requirement") or "", completion_standard=row.get("completion_standard") or "",
+                rect_type=row["rect_type"], listed_on=listed_on, deadline=row["deadline"],
+                person_responsible=(row.get("person_responsible") or "")[:60], state=ProblemState.LISTED,
+                created_by_id=actor.id, recurrence_of_id=recurrence)
+            chunk.append(problem)
+        db.session.add_all(chunk)
+        db.session.flush()
+        for problem in chunk:  # later rows of this file may recur an earlier-year row of it
+            earlier.setdefault((problem.unit_id, problem.category), []).append(
+                (problem.year, problem.id, problem.id, problem.description))
+            earlier[(problem.unit_id, problem.category)].sort(key=lambda c: (-c[0], -c[1]))
+        append_many(actor, "problem.list", [
+            (p, {"number": p.number, "unit": p.unit.name, "source": str(p.source), "amount": str(p.amount)})
+            for p in chunk])
+        problems += chunk
+        if progress is not None:
+            progress(len(problems))
+    return problems
+
+
+def _recurrence_candidates(rows: list[dict], listed_on: date) -> dict[tuple, list]:
+    """Earlier problems of the import's units and categories, latest first (`find_recurrence`'s
+    order): (unit id, category) → [(year, id, id, description), …], read in one query per 500 units."""
+    units = sorted({row["unit"].id for row in rows})
+    categories = sorted({row["category"].strip() for row in rows})
+    latest = max((row.get("year") or listed_on.year) for row in rows) if rows else listed_on.year
+    out: dict[tuple, list] = {}
+    for start in range(0, len(units), 500):
+        stmt = (sa.select(Problem.unit_id, Problem.category, Problem.year, Problem.id, Problem.description)
+                .where(Problem.unit_id.in_(units[start:start + 500]), Problem.category.in_(categories),
+                       Problem.year < latest)
+                .order_by(Problem.year.desc(), Problem.id.desc()))
+        for unit_id, category, year, problem_id, description in db.session.execute(stmt):
+            out.setdefault((unit_id, category), []).append((year, problem_id, problem_id, description))
+    return out
+
+
+def list_from_form(*, actor, unit_id: int | None, project=None, project_code: str = "", year: int | None = None,
+                   **fields) -> Problem:
+    """挂账 from the listing form: find the unit and the project (by its code) first, so that a
+    refused form takes no ledger number."""
+    from portal.performance.models import Project
+
+    unit = db.session.get(Organisation, unit_id) if unit_id else None
+    code = (project_code or "").strip()
+    if project is None and code:
+        stmt = sa.select(Project).where(Project.code == code)
+        if year:
+            stmt = stmt.where(Project.year == year)
+        project = db.session.execute(stmt.limit(1)).scalar_one_or_none()
+        if project is None:
+            raise DomainError(_("找不到该项目编码。"), field="project_code")
+    return list_problem(actor=actor, unit=unit, project=project, year=year, **fields)
+
+
 def list_from_findings(evaluation, findings, *, actor, deadline: date, rect_type: RectificationType,
                        requirement: str = "", person_responsible: str = "") -> list[Problem]:
     """List several findings of one evaluation in one step (all or none)."""
     if not findings:
         raise DomainError(_("请至少选择一条问题。"), field="findings")
+    lock(evaluation)  # two officers listing from one evaluation: the second sees the first's problems
     project = evaluation.project
-    problems = []
-    for finding in findings:
+    listings = []
+    for finding in findings:  # every finding checked before the first number is taken
         if finding.evaluation_id != evaluation.id:
             raise DomainError(_("所选问题不属于该评价。"), field="findings")
-        problems.append(list_problem(
-            actor=actor, source=ProblemSource.EVALUATION, unit=project.unit, project=project, finding=finding,
-            category=finding.category or _("其他"), description=finding.description, amount=finding.amount or 0,
-            rect_type=rect_type, deadline=deadline, year=evaluation.year,
-            source_ref=_("%(mode)s：%(name)s", mode=evaluation.mode.label, name=project.name),
-            requirement=requirement or finding.suggestion or "", person_responsible=person_responsible,
-            notify_unit=False))
+        listing = dict(actor=actor, unit=project.unit, finding=finding, category=finding.category or _("其他"),
+                       description=finding.description, amount=finding.amount or 0, rect_type=rect_type,
+                       deadline=deadline)
+        check_listing(**listing, listed_on=clock.today())
+        listings.append(listing)
+    problems = [list_problem(
+        **listing, source=ProblemSource.EVALUATION, project=project, year=evaluation.year,
+        source_ref=_("%(mode)s：%(name)s", mode=evaluation.mode.label, name=project.name),
+        requirement=requirement or listing["finding"].suggestion or "", person_responsible=person_responsible,
+        notify_unit=False) for listing in listings]
     notify(unit_users(problems[0]), _("%(n)s 个评价发现问题已挂账", n=len(problems)),
-           link=url_for("ledger.index", unit=project.unit_id))
+           link=page_link("ledger.index", unit=project.unit_id))
     return problems
 
 
@@ -218,19 +309,21 @@ EDITABLE = ("source_ref", "category", "description", "amount", "policy_basis", "
             "completion_standard", "rect_type", "deadline", "person_responsible")
 
 
-def update_problem(problem, *, actor, expected_state=None, **values) -> None:
-    """Correct a problem's columns (bureaus only, until it is closed); logged before/after."""
-    _check_stale(problem, expected_state)
+def update_problem(problem, *, actor, version, **values) -> None:
+    """Correct a problem's columns (bureaus only, until it is closed); logged before/after. A
+    form built on an earlier version of the problem is refused (who changed what), nothing saved."""
+    lock(problem)
+    expect_version(problem, version)
     if not can(actor, "manage", problem):
         raise NotPermitted(_("只有财政、审计工作人员可以修改问题。"))
-    if problem.state == S.CLOSED:
+    if problem.state == ProblemState.CLOSED:
         raise IllegalTransition(_("已销号的问题不能修改。"))
     values = {k: v for k, v in values.items() if k in EDITABLE}
     values["amount"] = parse_amount(values.get("amount"), "amount", _("问题金额"))
     rect_type = values.get("rect_type", problem.rect_type)
     validate_fields(unit=problem.unit, category=values.get("category") or "", description=values.get("description") or "",
                     amount=values["amount"], rect_type=rect_type, deadline=values.get("deadline"),
-                    listed_on=problem.listed_on)
+                    listed_on=problem.listed_on, source=problem.source)
     before, after = {}, {}
     for name, value in values.items():
         if value is None and name in ("source_ref", "policy_basis", "requirement", "completion_standard",
@@ -254,16 +347,25 @@ def _money(values: dict | None) -> dict[str, Decimal]:
     return {f: parse_amount(values.get(f), f, _(labels[f])) for f in MONEY_FIELDS}
 
 
+# The problem's text columns a progress report may bring (已采取措施 and the others).
+REPORTED = ("measures", "not_done_reason", "accountability", "rules_improved")
+
+
 def record_progress(problem, *, actor, text: str, money: dict | None = None, files=(), evidence_date=None,
                     measures: str | None = None, not_done_reason: str | None = None, expected_state=None,
                     is_submission: bool = False, accountability: str | None = None,
                     rules_improved: str | None = None) -> ProgressUpdate:
-    """整改进展: text, evidence files with their own date, money rectified by category."""
-    _check_stale(problem, expected_state)
+    """整改进展: text, evidence files with their own date, money rectified by category.
+
+    Under the problem's row lock; the money is added in SQL (`SET rect_x = rect_x + :delta`), so
+    concurrent reports all count. The audit entry has before/after of every problem column the
+    report changed (money, 已采取措施 …) and the id of the new update."""
+    lock(problem)
+    if problem.state not in OPEN_STATES:
+        _refuse_if_moved_on(problem, expected_state)
+        raise IllegalTransition(_("当前状态（%(s)s）不能报送整改进展。", s=problem.state.label))
     if not can(actor, "rectify", problem):
         raise NotPermitted(_("只有责任单位可以报送整改进展。"))
-    if problem.state not in OPEN_STATES:
-        raise IllegalTransition(_("当前状态（%(s)s）不能报送整改进展。", s=problem.state.label))
     if not (text or "").strip():
         raise DomainError(_("请填写整改进展情况。"), field="text")
     amounts = _money(money)
@@ -272,11 +374,13 @@ def record_progress(problem, *, actor, text: str, money: dict | None = None, fil
     files = [f for f in files if f is not None and getattr(f, "filename", "")]
     if files and evidence_date is None:
         raise DomainError(_("请填写佐证材料的形成日期。"), field="evidence_date")
-    new_total = problem.rectified_total + sum(amounts.values(), Decimal(0))
-    if new_total > MAX_AMOUNT:
+    if problem.rectified_total + sum(amounts.values(), Decimal(0)) > MAX_AMOUNT:
         raise DomainError(_("累计整改金额超过1000亿元，请核对单位（应以元为单位）。"), field="rect_recovered")
-    before = {"rectified": str(problem.rectified_total), "state": str(problem.state)}
-    if problem.state == S.LISTED:
+    texts = {name: value.strip() for name, value in (("measures", measures), ("not_done_reason", not_done_reason),
+                                                     ("accountability", accountability),
+                                                     ("rules_improved", rules_improved))
+             if value is not None and value.strip() and value.strip() != getattr(problem, name)}
+    if problem.state == ProblemState.LISTED:
         MACHINE.apply(problem, "start", actor=actor, comment=_("报送首次整改进展"))
     update = ProgressUpdate(problem=problem, author_id=actor.id, text=text.strip(), evidence_date=evidence_date,
                             is_submission=is_submission, **amounts)
@@ -285,14 +389,21 @@ def record_progress(problem, *, actor, text: str, money: dict | None = None, fil
     for f in files:  # checked by content; a disguised file raises DomainError and nothing is kept
         save_upload(f, actor=actor, record=update, purpose="evidence", allowed=EVIDENCE_KINDS,
                     document_date=evidence_date)
-    for name, value in amounts.items():
-        setattr(problem, name, (getattr(problem, name) or Decimal(0)) + value)
-    for name, value in (("measures", measures), ("not_done_reason", not_done_reason),
-                        ("accountability", accountability), ("rules_improved", rules_improved)):
-        if value is not None and value.strip():
-            setattr(problem, name, value.strip())
+    added = {name: value for name, value in amounts.items() if value}
+    before = {name: getattr(problem, name) for name in [*added, *texts]}
+    if added:  # in SQL, under the lock; a change of the problem (its version moves on)
+        db.session.flush()
+        db.session.execute(sa.update(Problem).where(Problem.id == problem.id)
+                           .values(lock_version=Problem.lock_version + 1,
+                                   **{name: getattr(Problem, name) + value for name, value in added.items()})
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(problem)
+    for name, value in texts.items():
+        setattr(problem, name, value)
+    after = {name: getattr(problem, name) for name in before}
     record_change(actor, "problem.progress", problem, before=before,
-                  after={"rectified": str(problem.rectified_total), "files": len(files)}, comment=text.strip()[:500])
+                  after={**after, "progress_update": update.id, **({"evidence_files": len(files)} if files else {})},
+                  comment=text.strip()[:500])
     return update
 
 
@@ -300,12 +411,20 @@ def has_evidence(problem) -> bool:
     return any(attachments_of(u, "evidence") for u in problem.updates)
 
 
+def _may(problem, action: str, actor) -> None:
+    """Raise the precise reason why `actor` cannot take `action` now (without taking it)."""
+    transition = MACHINE.find(problem, action)
+    if not transition.who(actor, problem):
+        raise NotPermitted(_("您无权执行“%(action)s”。", action=_(transition.label)))
+
+
 def submit(problem, *, actor, text: str, money=None, files=(), evidence_date=None, measures=None,
            expected_state=None, accountability=None, rules_improved=None) -> ProgressUpdate:
-    """申请销号 with evidence: the submission is itself a progress update."""
-    _check_stale(problem, expected_state)
-    if not MACHINE.allowed(problem, "submit", actor):
-        MACHINE.apply(problem, "submit", actor=actor)  # raises the precise reason
+    """申请销号 with evidence: the submission is itself a progress update. Locked and checked
+    first, so of two submissions of one problem the second is refused before it writes."""
+    lock(problem)
+    _refuse_if_moved_on(problem, expected_state)
+    _may(problem, "submit", actor)
     update = record_progress(problem, actor=actor, text=text, money=money, files=files, evidence_date=evidence_date,
                              measures=measures, is_submission=True, accountability=accountability,
                              rules_improved=rules_improved)
@@ -318,6 +437,7 @@ def submit(problem, *, actor, text: str, money=None, files=(), evidence_date=Non
 
 
 def request_extension(problem, *, actor, new_deadline: date | None, reason: str) -> ExtensionRequest:
+    lock(problem)  # one pending request at a time, even from two tabs
     if not can(actor, "rectify", problem):
         raise NotPermitted(_("只有责任单位可以申请延期。"))
     if problem.state not in OPEN_STATES:
@@ -332,58 +452,69 @@ def request_extension(problem, *, actor, new_deadline: date | None, reason: str)
     ext = ExtensionRequest(problem=problem, requested_by_id=actor.id, old_deadline=problem.deadline,
                            new_deadline=new_deadline, reason=reason.strip())
     db.session.add(ext)
-    record_change(actor, "problem.extension_request", problem, after={"new_deadline": new_deadline.isoformat()},
+    record_change(actor, "problem.extension_request", ext,
+                  after={"old_deadline": ext.old_deadline, "new_deadline": new_deadline, "reason": ext.reason},
                   comment=reason.strip())
-    notify([u for u in bureau_users() if pol.is_finance_officer(u)],
+    notify([u for u in bureau_users() if policies.is_finance_officer(u)],
            _("%(n)s 申请延期至 %(d)s", n=problem.number, d=new_deadline.isoformat()), link=link_to(problem))
     return ext
 
 
 def decide_extension(ext: ExtensionRequest, *, actor, approve: bool, comment: str = "") -> None:
+    """Finance approves (the problem's deadline moves) or refuses: one entry on the request, and
+    one on the problem when its deadline changes."""
     problem = ext.problem
+    lock(problem)  # every change of a problem's requests happens under the problem's lock
+    lock(ext)
     if not can(actor, "decide_extension", problem):
         raise NotPermitted(_("只有财政局可以审批延期申请。"))
     if ext.state != ExtensionState.PENDING:
         raise IllegalTransition(_("该延期申请已处理。"))
     if not approve and not (comment or "").strip():
         raise DomainError(_("不同意延期须说明理由。"), field="comment")
+    action = "problem.extension_" + ("approve" if approve else "refuse")
     ext.state = ExtensionState.APPROVED if approve else ExtensionState.REFUSED
     ext.decided_by_id, ext.decided_at, ext.decision_comment = actor.id, clock.now(), (comment or "").strip()
-    before = {"deadline": problem.deadline.isoformat()}
-    if approve:
+    record_change(actor, action, ext, before={"state": str(ExtensionState.PENDING)},
+                  after={"state": str(ext.state), **({"decision_comment": ext.decision_comment}
+                                                     if ext.decision_comment else {})}, comment=comment)
+    if approve and problem.deadline != ext.new_deadline:
+        before = {"deadline": problem.deadline}
         problem.deadline = ext.new_deadline
-    record_change(actor, "problem.extension_" + ("approve" if approve else "refuse"), problem, before=before,
-                  after={"deadline": problem.deadline.isoformat()}, comment=comment)
+        record_change(actor, "problem.deadline", problem, before=before, after={"deadline": problem.deadline},
+                      comment=_("同意延期"))
     notify(unit_users(problem), _("%(n)s 延期申请%(r)s", n=problem.number, r=ext.state.label), link=link_to(problem))
 
 
 # ---- the bureaus' side -----------------------------------------------------------------
 
 def bureau_of(user) -> Bureau | None:
-    if pol.is_finance_officer(user):
+    if policies.is_finance_officer(user):
         return Bureau.FINANCE
-    if pol.is_audit_liaison(user):
+    if policies.is_audit_liaison(user):
         return Bureau.AUDIT
     return None
 
 
 def sign_off(problem, *, actor, comment: str = "", expected_state=None) -> SignOff:
     """销号确认 by the actor's bureau; the second bureau's sign-off closes the problem — the only
-    way a problem is ever closed, checked inside this one transaction."""
-    _lock(problem)
-    _check_stale(problem, expected_state)
+    way a problem is ever closed, checked inside this one transaction, under the problem's lock."""
+    lock(problem)
+    _refuse_if_moved_on(problem, expected_state)
     bureau = bureau_of(actor)
     if bureau is None or not can(actor, "verify", problem):
         raise NotPermitted(_("只有财政、审计工作人员可以确认销号。"))
-    if problem.state != S.SUBMITTED:
+    if problem.state != ProblemState.SUBMITTED:
         raise IllegalTransition(_("只有“申请销号”的问题才能确认销号（当前：%(s)s）。", s=problem.state.label))
     if problem.signoff_of(bureau) is not None:
         raise DomainError(_("%(b)s已确认过销号。", b=bureau.label))
     row = SignOff(problem=problem, bureau=bureau, user_id=actor.id, comment=(comment or "").strip())
     db.session.add(row)
-    setattr(problem, f"{bureau.value}_signed_at", clock.now())
+    signed = f"{bureau.value}_signed_at"
+    setattr(problem, signed, clock.now())
     db.session.flush()
-    record_change(actor, "problem.signoff", problem, after={"bureau": str(bureau)}, comment=comment)
+    record_change(actor, "problem.signoff", problem, before={signed: None},
+                  after={signed: getattr(problem, signed), "bureau": str(bureau)}, comment=comment)
     if both_signed(problem):
         problem.closed_on = clock.today()
         MACHINE.apply(problem, "close", actor=actor, comment=_("财政、审计双方均已确认"))
@@ -392,29 +523,42 @@ def sign_off(problem, *, actor, comment: str = "", expected_state=None) -> SignO
 
 
 def return_problem(problem, *, actor, reason: str, expected_state=None) -> None:
-    """退回: either bureau sends a submitted problem back; earlier sign-offs no longer count."""
-    _lock(problem)
-    _check_stale(problem, expected_state)
-    MACHINE.apply(problem, "return", actor=actor, comment=(reason or "").strip())
+    """退回: either bureau sends a submitted problem back; earlier sign-offs no longer count. One
+    entry: the state and the sign-off dates it clears."""
+    MACHINE.apply(problem, "return", actor=actor, comment=(reason or "").strip(), expected_state=expected_state,
+                  audit=False)
+    cleared = {name: getattr(problem, name) for name in ("finance_signed_at", "audit_signed_at", "submitted_at")
+               if getattr(problem, name) is not None}
     for row in list(problem.signoffs):
         problem.signoffs.remove(row)
     problem.finance_signed_at = problem.audit_signed_at = None
     problem.submitted_at = None
+    before = {"state": str(ProblemState.SUBMITTED), **cleared}
+    record_change(actor, "problem.return", problem, before=before,
+                  after={"state": str(problem.state), **{name: None for name in cleared}}, comment=(reason or "").strip())
     notify(unit_users(problem), _("%(n)s 被退回整改", n=problem.number), link=link_to(problem), body=reason)
 
 
 def mark_long_term(problem, *, actor, reason: str, milestones=(), expected_state=None) -> None:
-    _check_stale(problem, expected_state)
-    MACHINE.apply(problem, "long_term", actor=actor, comment=(reason or "").strip())
+    """转为长期整改: one entry for the problem (its state and type), one per milestone added."""
+    lock(problem)
+    before = {"state": str(problem.state), "rect_type": str(problem.rect_type)}
+    MACHINE.apply(problem, "long_term", actor=actor, comment=(reason or "").strip(), expected_state=expected_state,
+                  audit=False)
     problem.rect_type = RectificationType.LONG_TERM
+    after = {"state": str(problem.state), "rect_type": str(problem.rect_type)}
+    changed = [k for k in after if before[k] != after[k]]
+    record_change(actor, "problem.long_term", problem, before={k: before[k] for k in changed},
+                  after={k: after[k] for k in changed}, comment=(reason or "").strip())
     for title, due in milestones:
         add_milestone(problem, actor=actor, title=title, due_date=due)
 
 
 def add_milestone(problem, *, actor, title: str, due_date: date | None) -> Milestone:
+    lock(problem)
     if not can(actor, "manage", problem):
         raise NotPermitted(_("只有财政、审计工作人员可以设置阶段目标。"))
-    if problem.state == S.CLOSED:
+    if problem.state == ProblemState.CLOSED:
         raise IllegalTransition(_("已销号的问题不能再设置阶段目标。"))
     if not (title or "").strip():
         raise DomainError(_("请填写阶段目标。"), field="title")
@@ -422,21 +566,46 @@ def add_milestone(problem, *, actor, title: str, due_date: date | None) -> Miles
         raise DomainError(_("阶段目标的日期不能早于挂账日期。"), field="due_date")
     milestone = Milestone(problem=problem, title=title.strip()[:200], due_date=due_date)
     db.session.add(milestone)
-    record_change(actor, "problem.milestone", problem, after={"title": milestone.title,
-                                                              "due_date": due_date.isoformat()})
+    record_change(actor, "problem.milestone", milestone, after={"title": milestone.title, "due_date": due_date})
     return milestone
 
 
 def complete_milestone(milestone: Milestone, *, actor) -> None:
     problem = milestone.problem
+    lock(problem)
+    lock(milestone)
     if not (can(actor, "rectify", problem) or can(actor, "manage", problem)):
         raise NotPermitted(_("您无权更新该阶段目标。"))
     if milestone.done_on is None:
         milestone.done_on = clock.today()
-        record_change(actor, "problem.milestone_done", problem, after={"title": milestone.title})
+        record_change(actor, "problem.milestone_done", milestone, before={"done_on": None},
+                      after={"done_on": milestone.done_on}, comment=milestone.title)
 
 
 # ---- bulk actions ----------------------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "deadline", "remind")
+
+
+def bulk_action(*, actor, action: str, ids, person: str = "", deadline: str = "") -> int:
+    """The ledger's bulk form: the ticked problems the actor may see, then one bulk operation."""
+    from portal.core.permissions import visible
+
+    if action not in BULK_ACTIONS:
+        raise DomainError(_("请选择批量操作。"), field="action")
+    ids = sorted({int(i) for i in ids if str(i).isdigit() and 0 < int(i) <= DB_INTEGER_MAX})[:500]
+    problems = list(db.session.execute(visible(actor, Problem).where(Problem.id.in_(ids))
+                                       .order_by(Problem.id)).scalars()) if ids else []
+    if action == "assign":
+        return bulk_assign(problems, actor=actor, person=person)
+    if action == "deadline":
+        try:
+            when = date.fromisoformat((deadline or "").strip())
+        except ValueError:
+            when = None
+        return bulk_deadline(problems, actor=actor, deadline=when)
+    return bulk_remind(problems, actor=actor)
+
 
 def _check_bulk(problems, actor):
     if not problems:
@@ -444,14 +613,19 @@ def _check_bulk(problems, actor):
     for p in problems:
         if not can(actor, "manage", p):
             raise NotPermitted(_("您无权批量处理问题。"))
+    for p in sorted(problems, key=lambda p: p.id):  # one order for every writer: no deadlocks
+        lock(p)
 
 
 def bulk_assign(problems, *, actor, person: str) -> int:
+    """整改责任人 for every ticked problem; an entry for each problem whose person changes."""
     _check_bulk(problems, actor)
     person = (person or "").strip()
     if not person or len(person) > 60:
         raise DomainError(_("请填写整改责任人（不超过60字）。"), field="person")
     for p in problems:
+        if p.person_responsible == person:
+            continue
         before = {"person_responsible": p.person_responsible}
         p.person_responsible = person
         record_change(actor, "problem.assign", p, before=before, after={"person_responsible": person})
@@ -463,15 +637,17 @@ def bulk_deadline(problems, *, actor, deadline: date | None) -> int:
     if deadline is None:
         raise DomainError(_("请填写整改时限。"), field="deadline")
     for p in problems:  # validate all first: nothing changes unless every row is valid
-        if p.state == S.CLOSED:
+        if p.state == ProblemState.CLOSED:
             raise DomainError(_("%(n)s 已销号，不能修改时限。", n=p.number), field="deadline")
         if deadline < p.listed_on:
             raise DomainError(_("%(n)s：整改时限不能早于挂账日期（%(d)s）。", n=p.number, d=p.listed_on.isoformat()),
                               field="deadline")
     for p in problems:
-        before = {"deadline": p.deadline.isoformat()}
+        if p.deadline == deadline:
+            continue
+        before = {"deadline": p.deadline}
         p.deadline = deadline
-        record_change(actor, "problem.deadline", p, before=before, after={"deadline": deadline.isoformat()})
+        record_change(actor, "problem.deadline", p, before=before, after={"deadline": deadline})
     return len(problems)
 
 
@@ -479,7 +655,7 @@ def bulk_remind(problems, *, actor) -> int:
     _check_bulk(problems, actor)
     sent = 0
     for p in problems:
-        if p.state == S.CLOSED:
+        if p.state == ProblemState.CLOSED:
             continue
         notify(unit_users(p), _("催办：%(n)s 请抓紧整改（时限 %(d)s）", n=p.number, d=p.deadline.isoformat()),
                link=link_to(p), kind="reminder")

@@ -8,7 +8,7 @@ from flask import render_template
 from portal.core import clock
 from portal.core.permissions import can, visible
 from portal.extensions import db
-from portal.ledger import policies as pol
+from portal.ledger import policies
 from portal.ledger.models import ExtensionRequest, ExtensionState, Problem, ProblemState
 from portal.ledger.queries import bucket_condition, overall, rates
 
@@ -28,14 +28,14 @@ def dashboard_panel(user):
                                                     ProblemState.LONG_TERM)))),
     }
     bureau = None
-    if pol.is_finance_officer(user):
+    if policies.is_finance_officer(user):
         bureau = "finance"
-    elif pol.is_audit_liaison(user):
+    elif policies.is_audit_liaison(user):
         bureau = "audit"
     if bureau:
         signed = Problem.finance_signed_at if bureau == "finance" else Problem.audit_signed_at
         figures["to_verify"] = _count(base.where(Problem.state == ProblemState.SUBMITTED, signed.is_(None)))
-    if pol.is_finance_officer(user):
+    if policies.is_finance_officer(user):
         figures["extensions"] = _count(sa.select(ExtensionRequest.id)
                                        .where(ExtensionRequest.state == ExtensionState.PENDING))
     if not any(figures.values()):
@@ -67,7 +67,7 @@ def public_problems(project) -> list[dict]:
         "rect_type": p.rect_type.zh,
         "state": p.state.zh,
         "measures": p.measures,
-        "amount_rectified": p.rectified_total,
+        "amount_rectified": p.rectified_counted,  # at most the problem's amount
         "deadline": p.deadline,
         "closed_on": p.closed_on,
     } for p in problems]

@@ -1,27 +1,31 @@
-"""Who may see and do what on the ledger.
+"""Who may see and do what on the ledger (reach: portal/core/reach.py).
 
-Bureaus, conference members, the congress observer and admins read every problem; a budget
-unit reads its own problems and its subordinate units'. Finance officers and audit liaisons
-list problems and verify them; the unit's liaison rectifies (progress, extension, submission)."""
+Bureau staff, conference members, the congress observer and admins read every problem; a unit
+liaison reads its own problems and its subordinate units'; review experts and agencies none.
+Finance officers and audit liaisons list problems and verify them; the unit's liaison
+rectifies (progress, extension, submission)."""
 import sqlalchemy as sa
 
-from portal.accounts.models import OrgKind, Role
+from portal.accounts.models import Role
+from portal.core import reach
 from portal.core.permissions import org_subtree_ids, policy, scope
 from portal.ledger.models import ExtensionRequest, Milestone, Problem, ProgressUpdate, SignOff
 
-READ_ALL_KINDS = (OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU, OrgKind.CONGRESS)
-
 
 def reads_all(user) -> bool:
-    return user.org_kind in READ_ALL_KINDS or user.has_role(Role.ADMIN)
+    return reach.reaches_all(user, "problem")
+
+
+def reads_subtree(user) -> bool:
+    return reach.has_scope(user, "problem", reach.SUBTREE)
 
 
 def is_finance_officer(user) -> bool:
-    return user.is_finance and user.has_role(Role.FINANCE_OFFICER)
+    return Role.FINANCE_OFFICER in reach.effective_roles(user)
 
 
 def is_audit_liaison(user) -> bool:
-    return user.is_audit and user.has_role(Role.AUDIT_LIAISON)
+    return Role.AUDIT_LIAISON in reach.effective_roles(user)
 
 
 def is_bureau_officer(user) -> bool:
@@ -29,25 +33,25 @@ def is_bureau_officer(user) -> bool:
 
 
 def is_unit_of(user, problem) -> bool:
-    return (user.org_kind == OrgKind.BUDGET_UNIT and user.has_role(Role.UNIT_LIAISON)
+    return (reach.has_scope(user, "problem", reach.SUBTREE, reach.WRITE)
             and problem.unit_id in org_subtree_ids(user.organisation_id))
 
 
 def in_reach(user, problem) -> bool:
     if reads_all(user):
         return True
-    return user.org_kind == OrgKind.BUDGET_UNIT and problem.unit_id in org_subtree_ids(user.organisation_id)
+    return reads_subtree(user) and problem.unit_id in org_subtree_ids(user.organisation_id)
 
 
 @policy(Problem)
 def problem_policy(user, action, problem) -> bool:
     if isinstance(problem, type):
         if action == "view":
-            return reads_all(user) or user.org_kind == OrgKind.BUDGET_UNIT
+            return reads_all(user) or reads_subtree(user)
         if action in ("create", "import", "bulk"):
             return is_bureau_officer(user)
         if action == "stats":
-            return reads_all(user) or user.org_kind == OrgKind.BUDGET_UNIT
+            return reads_all(user) or reads_subtree(user)
         return False
     if action == "view":
         return in_reach(user, problem)
@@ -64,14 +68,14 @@ def problem_policy(user, action, problem) -> bool:
 def visible_problems(user, stmt):
     if reads_all(user):
         return stmt
-    if user.org_kind == OrgKind.BUDGET_UNIT:
+    if reads_subtree(user):
         return stmt.where(Problem.unit_id.in_(org_subtree_ids(user.organisation_id)))
     return stmt.where(sa.false())
 
 
 def _through_problem(user, action, record) -> bool:
     if isinstance(record, type):
-        return action == "view"
+        return action == "view" and problem_policy(user, "view", Problem)
     return action == "view" and problem_policy(user, "view", record.problem)
 
 

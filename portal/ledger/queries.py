@@ -216,6 +216,18 @@ def filter_choices(user, filters: LedgerFilters | None = None) -> dict:
 
 # ---- statistics --------------------------------------------------------------------------
 
+# What each rate means, shown beside the figures on every page and in every export (整改率 over
+# all problems and 到期整改率 over the problems already due: a department whose problems are all
+# on schedule should not read 33 %).
+RATE_DEFINITIONS = [
+    (_l("整改率（按数量）"), _l("已销号问题数 ÷ 全部问题数。")),
+    (_l("整改率（按金额）"), _l("整改金额 ÷ 问题金额；每个问题的整改金额最多计至该问题的金额。")),
+    (_l("到期整改率（按数量）"), _l("已销号问题数 ÷ 到期问题数；到期问题指整改时限已过或已销号的问题。")),
+    (_l("到期整改率（按金额）"), _l("到期问题的整改金额 ÷ 到期问题的问题金额；整改金额同样按问题封顶。")),
+    (_l("说明"), _l("长期整改和申请销号的问题在两局确认销号前计入未整改；逾期指整改时限已过而未完成整改。")),
+]
+
+
 @dataclass
 class RateRow:
     key: object
@@ -226,18 +238,61 @@ class RateRow:
     overdue: int = 0
     amount: Decimal = Decimal(0)
     rectified: Decimal = Decimal(0)  # capped per problem at its amount
+    due: int = 0  # deadline passed, or closed
+    due_amount: Decimal = Decimal(0)
+    due_rectified: Decimal = Decimal(0)  # capped per problem
 
     @property
     def count_rate(self) -> Decimal | None:
+        """整改率（按数量）: closed ÷ all problems."""
         return Decimal(self.closed) / Decimal(self.total) if self.total else None
 
     @property
     def amount_rate(self) -> Decimal | None:
+        """整改率（按金额）: capped money rectified ÷ money involved."""
         return self.rectified / self.amount if self.amount else None
+
+    @property
+    def due_count_rate(self) -> Decimal | None:
+        """到期整改率（按数量）: closed ÷ problems already due (every closed problem is due)."""
+        return Decimal(self.closed) / Decimal(self.due) if self.due else None
+
+    @property
+    def due_amount_rate(self) -> Decimal | None:
+        """到期整改率（按金额）: capped money rectified ÷ money involved, over the due problems."""
+        return self.due_rectified / self.due_amount if self.due_amount else None
 
     @property
     def cleared(self) -> bool:
         return self.total > 0 and self.closed == self.total
+
+    def add(self, other: RateRow) -> None:
+        for name in ("total", "closed", "open", "overdue", "amount", "rectified", "due", "due_amount",
+                     "due_rectified"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def count(self, *, closed: bool, open_: bool, deadline, amount, rectified, today) -> None:
+        """Add one problem (the same rule as the SQL in `rates`, for rows held in memory, e.g.
+        the public site's published problem lists)."""
+        amount = Decimal(amount or 0)
+        capped = min(Decimal(rectified or 0), amount)
+        due = closed or (deadline is not None and deadline < today)
+        self.total += 1
+        self.closed += int(closed)
+        self.open += int(open_)
+        self.overdue += int(open_ and deadline is not None and deadline < today)
+        self.amount += amount
+        self.rectified += capped
+        if due:
+            self.due += 1
+            self.due_amount += amount
+            self.due_rectified += capped
+
+
+def due_condition(today=None):
+    """到期: the deadline has passed, or the problem is closed."""
+    today = today or clock.today()
+    return sa.or_(Problem.state == ProblemState.CLOSED, Problem.deadline < today)
 
 
 DIMENSIONS = {
@@ -257,8 +312,12 @@ def rates(user, dimension: str, *, year: int | None = None, today=None) -> list[
     closed = sa.func.sum(sa.case((Problem.state == ProblemState.CLOSED, 1), else_=0))
     open_ = sa.func.sum(sa.case((Problem.state.in_(OPEN_STATES), 1), else_=0))
     overdue = sa.func.sum(sa.case((bucket_condition("overdue", today), 1), else_=0))
+    is_due = due_condition(today)
+    due = sa.func.sum(sa.case((is_due, 1), else_=0))
+    due_amount = sa.func.sum(sa.case((is_due, Problem.amount), else_=0))
+    due_rectified = sa.func.sum(sa.case((is_due, capped_rectified_expr()), else_=0))
     stmt = sa.select(key, sa.func.count(Problem.id), closed, open_, overdue, sa.func.sum(Problem.amount),
-                     sa.func.sum(capped_rectified_expr())).group_by(key)
+                     sa.func.sum(capped_rectified_expr()), due, due_amount, due_rectified).group_by(key)
     stmt = visible(user, Problem, stmt)
     if year:
         stmt = stmt.where(Problem.year == year)
@@ -269,7 +328,7 @@ def rates(user, dimension: str, *, year: int | None = None, today=None) -> list[
         names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)
                                         .where(Organisation.id.in_(ids))).all())
     result = []
-    for k, total, n_closed, n_open, n_overdue, amount, rectified in rows:
+    for k, total, n_closed, n_open, n_overdue, amount, rectified, n_due, amount_due, rectified_due in rows:
         if dimension == "source":
             k = ProblemSource(k) if not isinstance(k, ProblemSource) else k
             label = k.label
@@ -278,7 +337,8 @@ def rates(user, dimension: str, *, year: int | None = None, today=None) -> list[
         else:
             label = names.get(k, str(k))
         result.append(RateRow(k, label, int(total or 0), int(n_closed or 0), int(n_open or 0), int(n_overdue or 0),
-                              Decimal(amount or 0), Decimal(rectified or 0)))
+                              Decimal(amount or 0), Decimal(rectified or 0), int(n_due or 0),
+                              Decimal(amount_due or 0), Decimal(rectified_due or 0)))
     if dimension == "year":
         result.sort(key=lambda r: r.key)
     else:
@@ -289,12 +349,7 @@ def rates(user, dimension: str, *, year: int | None = None, today=None) -> list[
 def overall(user, *, year: int | None = None, today=None) -> RateRow:
     row = RateRow(None, "")
     for r in rates(user, "year", year=year, today=today):
-        row.total += r.total
-        row.closed += r.closed
-        row.open += r.open
-        row.overdue += r.overdue
-        row.amount += r.amount
-        row.rectified += r.rectified
+        row.add(r)
     return row
 
 
@@ -318,3 +373,17 @@ def find_recurrence(unit_id: int, year: int, category: str, description: str) ->
         .order_by(Problem.year.desc(), Problem.id.desc()).limit(200)
     ).scalars()
     return next((p for p in candidates if similar(p.description, description)), None)
+
+
+def problem_history(problem) -> list:
+    """The problem's 处理记录: its own audit entries and those of its extension requests and
+    milestones (each operation logs against the record it changed), oldest first."""
+    from portal.core.audit import AuditEntry
+    from portal.ledger.models import ExtensionRequest, Milestone
+
+    owners = [(Problem.__tablename__, [problem.id]),
+              (ExtensionRequest.__tablename__, [e.id for e in problem.extensions]),
+              (Milestone.__tablename__, [m.id for m in problem.milestones])]
+    condition = sa.or_(*[sa.and_(AuditEntry.record_type == kind, AuditEntry.record_id.in_([str(i) for i in ids]))
+                         for kind, ids in owners if ids])
+    return list(db.session.execute(sa.select(AuditEntry).where(condition).order_by(AuditEntry.id)).scalars())

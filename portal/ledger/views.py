@@ -1,32 +1,35 @@
+# Over 400 lines: the ledger's list, bulk actions, detail, progress, sign-off and import pages; to be split by page group.
 """The ledger's pages: load → authorise → one operation → render or redirect."""
 from __future__ import annotations
 
+import itertools
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrgKind
-from portal.core import clock
+from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
-from portal.core.audit import history
 from portal.core.errors import DomainError
-from portal.core.excel import xlsx_response
+from portal.core.excel import uploaded_xlsx, xlsx_response
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
+from portal.core.redirects import safe_next
+from portal.core.writes import DOMAIN_ERROR_STATUS, show_error, status, submit
 from portal.extensions import db
-from portal.ledger import charts, excel_io
-from portal.ledger import operations as ops
+from portal.ledger import charts, excel_io, operations
 from portal.ledger.forms import (
+    BulkForm,
     DecisionForm,
     EditProblemForm,
     ExtensionForm,
     FromFindingsForm,
     ImportForm,
+    LedgerFiltersForm,
     LongTermForm,
     MilestoneForm,
     ProblemForm,
@@ -34,6 +37,7 @@ from portal.ledger.forms import (
     SavedFilterForm,
     VerifyForm,
 )
+from portal.ledger.lists import LEDGER
 from portal.ledger.models import (
     ExtensionRequest,
     Milestone,
@@ -48,42 +52,17 @@ from portal.ledger.queries import (
     BUCKETS,
     DIMENSION_LABELS,
     DIMENSIONS,
+    RATE_DEFINITIONS,
     LedgerFilters,
     filter_choices,
     ledger_statement,
     overall,
+    problem_history,
     problem_years,
     rates,
 )
 
 bp = Blueprint("ledger", __name__, url_prefix="/ledger")
-
-# How each logged action reads in the problem's history (操作记录).
-ACTION_LABELS = {
-    "problem.list": _l("挂账"), "problem.start": _l("开始整改"), "problem.progress": _l("报送整改进展"),
-    "problem.submit": _l("申请销号"), "problem.signoff": _l("确认销号"), "problem.close": _l("销号"),
-    "problem.return": _l("退回整改"), "problem.long_term": _l("转为长期整改"), "problem.milestone": _l("添加阶段目标"),
-    "problem.milestone_done": _l("阶段目标完成"), "problem.extension_request": _l("申请延期"),
-    "problem.extension_approve": _l("同意延期"), "problem.extension_refuse": _l("不同意延期"),
-    "problem.edit": _l("修改问题"), "problem.assign": _l("指定整改责任人"), "problem.deadline": _l("设定整改时限"), "problem.remind": _l("催办"),
-    "reminder.sent": _l("系统提醒"),
-}
-
-
-def _error_to(form, error: DomainError, default: str) -> None:
-    """Roll back, and show the message on its field (and at the top when the state moved on)."""
-    from portal.core.errors import IllegalTransition, NotPermitted, StaleRecord
-
-    db.session.rollback()
-    if isinstance(error, IllegalTransition | NotPermitted | StaleRecord):
-        flash(error.message, "error")
-    target = getattr(form, error.field or "", None) or getattr(form, default, None)
-    if target is not None and hasattr(target, "errors"):
-        if isinstance(target.errors, tuple):
-            target.errors = list(target.errors)
-        target.errors.append(error.message)
-    else:
-        flash(error.message, "error")
 
 
 # ---- the ledger (the officials' spreadsheet) ------------------------------------------
@@ -91,14 +70,18 @@ def _error_to(form, error: DomainError, default: str) -> None:
 @bp.get("/")
 def index():
     require(current_user, "view", Problem)
-    filters = LedgerFilters.from_args(request.args)
-    page = paginate(ledger_statement(current_user, filters))
+    state = LEDGER.read(request.args)
+    filters = state.filters
+    stmt = state.order(ledger_statement(current_user, filters))
+    if state.export_format:
+        return state.export(stmt, _("问题台账"))
     saved = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == current_user.id)
                                .order_by(SavedFilter.name)).scalars().all()
-    return render_template("portal/ledger/index.html", page=page, filters=filters, choices=filter_choices(current_user, filters),
+    return render_template("portal/ledger/index.html", page=state.page(stmt), state=state, filters=filters,
+                           choices=filter_choices(current_user, filters),
                            buckets=BUCKETS, sources=ProblemSource, states=ProblemState, saved=saved,
                            can_bulk=can(current_user, "bulk", Problem), can_create=can(current_user, "create", Problem),
-                           save_form=SavedFilterForm(query=urlencode(filters.args())), today=clock.today())
+                           save_form=SavedFilterForm(query=urlencode(state.args())), today=clock.today())
 
 
 @bp.get("/export.xlsx")
@@ -113,52 +96,30 @@ def export():
 @bp.post("/bulk")
 def bulk():
     require(current_user, "bulk", Problem)
-    action = request.form.get("action", "")
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:500]
-    back = request.form.get("back", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("ledger.index")
-    problems = db.session.execute(visible(current_user, Problem).where(Problem.id.in_(ids))).scalars().all() if ids else []
-    try:
-        if action == "assign":
-            n = ops.bulk_assign(problems, actor=current_user, person=request.form.get("person", ""))
-        elif action == "deadline":
-            from datetime import date
-
-            try:
-                deadline = date.fromisoformat(request.form.get("deadline", ""))
-            except ValueError:
-                deadline = None
-            n = ops.bulk_deadline(problems, actor=current_user, deadline=deadline)
-        elif action == "remind":
-            n = ops.bulk_remind(problems, actor=current_user)
-        else:
-            raise DomainError(_("请选择批量操作。"))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("已处理 %(n)s 个问题。", n=n), "success")
-    return redirect(back)
+    form = BulkForm()
+    parsing.require_valid(form)  # a tampered action, id or date: 400, nothing done
+    back = safe_next(form.back.data, url_for("ledger.index"))
+    done = submit(operations.bulk_action, actor=current_user, action=form.action.data, ids=form.ids.data,
+                  person=form.person.data or "", deadline=form.deadline.data or "", redirect_to=back,
+                  success=lambda n: _("已处理 %(n)s 个问题。", n=n))
+    return done or redirect(back)  # refused: the message is flashed above the ledger
 
 
 @bp.post("/filters")
 def save_filter():
     form = SavedFilterForm()
-    if form.validate_on_submit():
-        try:
-            ops.save_filter(current_user, name=form.name.data, query=form.query.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("已保存筛选“%(n)s”。", n=form.name.data.strip()), "success")
-    else:
-        flash(_("请填写筛选名称（不超过60字）。"), "error")
     allowed = {"year", "unit", "department", "source", "category", "state", "bucket", "q", "sort"}
     query = {k: v for k, v in parse_qsl(form.query.data or "") if k in allowed}
-    return redirect(url_for("ledger.index", **query))
+    back = url_for("ledger.index", **query)
+    if not form.validate_on_submit():
+        flash(_("请填写筛选名称（不超过60字）。"), "error")
+        return redirect(back)
+    done = submit(operations.save_filter, current_user, name=form.name.data, query=form.query.data or "", form=form,
+                  redirect_to=back, success=lambda row: _("已保存筛选“%(n)s”。", n=row.name))
+    if done is None:
+        for error in form.name.errors:
+            flash(error, "error")
+    return done or redirect(back)
 
 
 @bp.post("/filters/<int:filter_id>/delete")
@@ -166,10 +127,8 @@ def delete_filter(filter_id):
     saved = db.session.get(SavedFilter, filter_id)
     if saved is None or saved.user_id != current_user.id:
         abort(404)
-    ops.delete_filter(current_user, saved)
-    db.session.commit()
-    flash(_("已删除筛选。"), "success")
-    return redirect(url_for("ledger.index"))
+    back = url_for("ledger.index")
+    return submit(operations.delete_filter, current_user, saved, redirect_to=back, success=_("已删除筛选。")) or redirect(back)
 
 
 # ---- listing problems -----------------------------------------------------------------
@@ -189,7 +148,7 @@ def new():
 
     project = None
     if request.args.get("project"):
-        project = load_or_404(Project, request.args.get("project"), "view")
+        project = load_or_404(Project, parsing.arg_id("project", 0), "view")
     form = ProblemForm()
     form.unit_id.choices = _unit_choices()
     if request.method == "GET":
@@ -202,32 +161,18 @@ def new():
             form.source.data = ProblemSource.AUDIT.value
         form.rect_type.data = RectificationType.DEADLINE.value
     if form.validate_on_submit():
-        try:
-            unit = db.session.get(Organisation, form.unit_id.data) if form.unit_id.data else None
-            year = form.year.data
-            linked = project
-            if form.project_code.data and linked is None:
-                stmt = sa.select(Project).where(Project.code == form.project_code.data.strip())
-                if year:
-                    stmt = stmt.where(Project.year == year)
-                linked = db.session.execute(stmt.limit(1)).scalar_one_or_none()
-                if linked is None:
-                    raise DomainError(_("找不到该项目编码。"), field="project_code")
-            problem = ops.list_problem(
-                actor=current_user, source=ProblemSource(form.source.data), unit=unit, project=linked,
-                source_ref=form.source_ref.data or "", year=year, category=form.category.data,
-                description=form.description.data, amount=form.amount.data,
-                rect_type=RectificationType(form.rect_type.data), deadline=form.deadline.data,
-                policy_basis=form.policy_basis.data, requirement=form.requirement.data,
-                completion_standard=form.completion_standard.data,
-                person_responsible=form.person_responsible.data)
-        except DomainError as error:
-            _error_to(form, error, "description")
-        else:
-            db.session.commit()
-            flash(_("已挂账：%(n)s", n=problem.number), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
-    return render_template("portal/ledger/new.html", form=form, project=project)
+        done = submit(
+            operations.list_from_form, actor=current_user, unit_id=form.unit_id.data, project=project,
+            project_code=form.project_code.data or "", year=form.year.data, source=ProblemSource(form.source.data),
+            source_ref=form.source_ref.data or "", category=form.category.data, description=form.description.data,
+            amount=form.amount.data, rect_type=RectificationType(form.rect_type.data), deadline=form.deadline.data,
+            policy_basis=form.policy_basis.data, requirement=form.requirement.data,
+            completion_standard=form.completion_standard.data, person_responsible=form.person_responsible.data,
+            form=form, redirect_to=lambda p: url_for("ledger.detail", problem_id=p.id),
+            success=lambda p: _("已挂账：%(n)s", n=p.number))
+        if done:
+            return done
+    return render_template("portal/ledger/new.html", form=form, project=project), status(form)
 
 
 @bp.route("/from-evaluation/<int:evaluation_id>", methods=["GET", "POST"])
@@ -245,19 +190,16 @@ def from_evaluation(evaluation_id):
         form.rect_type.data = RectificationType.DEADLINE.value
     if form.validate_on_submit():
         chosen = [f for f in evaluation.findings if f.id in set(form.findings.data or [])]
-        try:
-            problems = ops.list_from_findings(evaluation, chosen, actor=current_user, deadline=form.deadline.data,
-                                              rect_type=RectificationType(form.rect_type.data),
-                                              requirement=form.requirement.data or "",
-                                              person_responsible=form.person_responsible.data or "")
-        except DomainError as error:
-            _error_to(form, error, "findings")
-        else:
-            db.session.commit()
-            flash(_("已挂账 %(n)s 个问题：%(list)s", n=len(problems), list="、".join(p.number for p in problems)),
-                  "success")
-            return redirect(url_for("ledger.index", unit=evaluation.project.unit_id))
-    return render_template("portal/ledger/from_evaluation.html", form=form, evaluation=evaluation, listed=listed)
+        done = submit(operations.list_from_findings, evaluation, chosen, actor=current_user, deadline=form.deadline.data,
+                      rect_type=RectificationType(form.rect_type.data), requirement=form.requirement.data or "",
+                      person_responsible=form.person_responsible.data or "", form=form,
+                      redirect_to=url_for("ledger.index", unit=evaluation.project.unit_id),
+                      success=lambda problems: _("已挂账 %(n)s 个问题：%(list)s", n=len(problems),
+                                                 list="、".join(p.number for p in problems)))
+        if done:
+            return done
+    return render_template("portal/ledger/from_evaluation.html", form=form, evaluation=evaluation,
+                           listed=listed), status(form)
 
 
 @bp.get("/evaluations")
@@ -284,28 +226,37 @@ def import_template():
 
 @bp.route("/import", methods=["GET", "POST"])
 def import_view():
+    """The file is checked here (present, .xlsx, size); reading, checking and writing its rows
+    is a job (ledger/jobs.py), whose page shows the progress and then the result or the errors."""
     require(current_user, "import", Problem)
     form = ImportForm()
-    errors = []
     if form.validate_on_submit():
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            form.file.errors = [_("请选择要导入的 Excel 文件。")]
+        data, refusal = uploaded_xlsx(request.files.get("file"))
+        if refusal:
+            form.file.errors = [refusal]
         else:
-            try:
-                problems, errors = excel_io.import_problems(upload.read(), actor=current_user)
-            except DomainError as error:
-                db.session.rollback()
-                form.file.errors = [error.message]
-            else:
-                if errors:
-                    db.session.rollback()
-                else:
-                    db.session.commit()
-                    flash(_("已导入 %(n)s 个问题：%(a)s 至 %(b)s。", n=len(problems), a=problems[0].number,
-                            b=problems[-1].number), "success")
-                    return redirect(url_for("ledger.index"))
-    return render_template("portal/ledger/import.html", form=form, errors=errors)
+            from portal.core import background
+            from portal.ledger.jobs import IMPORT
+
+            return submit(background.start, IMPORT, actor=current_user, upload=data, form=form,
+                          redirect_to=lambda job: url_for("jobs.show", job_id=job.id))
+    return render_template("portal/ledger/import.html", form=form, errors=[]), (
+        DOMAIN_ERROR_STATUS if form.file.errors else status(form))
+
+
+@bp.post("/export-all")
+def export_all():
+    """导出全部（后台生成）: the whole ledger under the current filter, written by a job."""
+    require(current_user, "view", Problem)
+    from portal.core import background
+    from portal.ledger.jobs import EXPORT
+
+    form = LedgerFiltersForm()
+    parsing.require_valid(form)
+    filters = LedgerFilters.from_args(form.filters())
+    back = url_for("ledger.index", **filters.args())
+    return submit(background.start, EXPORT, actor=current_user, payload={"filters": filters.args()},
+                  redirect_to=lambda job: url_for("jobs.show", job_id=job.id)) or redirect(back)
 
 
 # ---- one problem ------------------------------------------------------------------------
@@ -320,16 +271,20 @@ def _detail(problem, **forms):
     forms.setdefault("milestone_form", MilestoneForm(formdata=None))
     forms.setdefault("decision_form", DecisionForm(formdata=None))
     evidence = {u.id: attachments_of(u, "evidence") for u in problem.updates}
-    status = 200 if not any(f.errors for f in forms.values()) else 422
+    refused = any(f.errors for f in forms.values())
     return render_template(
-        "portal/ledger/detail.html", problem=problem, evidence=evidence, history=history(problem),
-        action_labels=ACTION_LABELS,
+        "portal/ledger/detail.html", problem=problem, evidence=evidence, history=problem_history(problem),
         can_rectify=can(current_user, "rectify", problem) and problem.is_open,
         can_verify=can(current_user, "verify", problem),
         can_manage=can(current_user, "manage", problem),
         can_decide=can(current_user, "decide_extension", problem),
-        can_long_term=ops.MACHINE.allowed(problem, "long_term", current_user),
-        my_bureau=ops.bureau_of(current_user), today=clock.today(), **forms), status
+        can_long_term=operations.MACHINE.allowed(problem, "long_term", current_user),
+        my_bureau=operations.bureau_of(current_user), today=clock.today(),
+        **forms), DOMAIN_ERROR_STATUS if refused else status()
+
+
+def _to_detail(problem_id: int):
+    return lambda _result: url_for("ledger.detail", problem_id=problem_id)
 
 
 @bp.get("/<int:problem_id>")
@@ -343,22 +298,25 @@ def edit(problem_id):
     problem = load_or_404(Problem, problem_id, "manage")
     form = EditProblemForm(obj=problem if request.method == "GET" else None)
     if request.method == "GET":
-        form.state.data = str(problem.state)
         form.rect_type.data = problem.rect_type.value
         form.amount.data = str(problem.amount)
     if form.validate_on_submit():
-        try:
-            ops.update_problem(problem, actor=current_user, expected_state=form.state.data or None,
-                               **{name: getattr(form, name).data for name in ops.EDITABLE if name != "rect_type"},
-                               rect_type=RectificationType(form.rect_type.data))
-        except DomainError as error:
-            _error_to(form, error, "description")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已保存修改。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
-    return render_template("portal/ledger/edit.html", form=form, problem=problem)
+        # A stale form (another user saved since it was loaded) is refused, the input kept.
+        done = submit(operations.update_problem, problem, actor=current_user, version=form.lock_version.data,
+                      **{name: getattr(form, name).data for name in operations.EDITABLE if name != "rect_type"},
+                      rect_type=RectificationType(form.rect_type.data), form=form,
+                      redirect_to=_to_detail(problem_id), success=_("已保存修改。"))
+        if done:
+            return done
+    return render_template("portal/ledger/edit.html", form=form, problem=problem), status(form)
+
+
+def _report(form) -> dict:
+    """A progress report's fields (the progress and the 申请销号 forms share them)."""
+    return dict(text=form.text.data, money=form.money(), files=request.files.getlist(form.files.name),
+                evidence_date=form.evidence_date.data, measures=form.measures.data,
+                accountability=form.accountability.data, rules_improved=form.rules_improved.data,
+                expected_state=form.state.data or None)
 
 
 @bp.post("/<int:problem_id>/progress")
@@ -366,39 +324,23 @@ def progress(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ProgressForm()
     if form.validate_on_submit():
-        try:
-            ops.record_progress(problem, actor=current_user, text=form.text.data, money=form.money(),
-                                files=request.files.getlist(form.files.name), evidence_date=form.evidence_date.data,
-                                measures=form.measures.data, not_done_reason=form.not_done_reason.data,
-                                accountability=form.accountability.data, rules_improved=form.rules_improved.data,
-                                expected_state=form.state.data or None)
-        except DomainError as error:
-            _error_to(form, error, "text")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已报送整改进展。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        done = submit(operations.record_progress, problem, actor=current_user, not_done_reason=form.not_done_reason.data,
+                      **_report(form), form=form, redirect_to=_to_detail(problem_id),
+                      success=_("已报送整改进展。"))
+        if done:
+            return done
     return _detail(problem, progress_form=form)
 
 
-@bp.post("/<int:problem_id>/submit")
-def submit(problem_id):
+@bp.post("/<int:problem_id>/submit", endpoint="submit")
+def submit_for_closing(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ProgressForm(prefix="s")
     if form.validate_on_submit():
-        try:
-            ops.submit(problem, actor=current_user, text=form.text.data, money=form.money(),
-                       files=request.files.getlist(form.files.name), evidence_date=form.evidence_date.data,
-                       measures=form.measures.data, accountability=form.accountability.data,
-                       rules_improved=form.rules_improved.data, expected_state=form.state.data or None)
-        except DomainError as error:
-            _error_to(form, error, "text")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已申请销号，等待财政、审计核实。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        done = submit(operations.submit, problem, actor=current_user, **_report(form), form=form,
+                      redirect_to=_to_detail(problem_id), success=_("已申请销号，等待财政、审计核实。"))
+        if done:
+            return done
     return _detail(problem, submit_form=form)
 
 
@@ -407,16 +349,11 @@ def extension(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ExtensionForm()
     if form.validate_on_submit():
-        try:
-            ops.request_extension(problem, actor=current_user, new_deadline=form.new_deadline.data,
-                                  reason=form.reason.data)
-        except DomainError as error:
-            _error_to(form, error, "reason")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已提交延期申请。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        done = submit(operations.request_extension, problem, actor=current_user, new_deadline=form.new_deadline.data,
+                      reason=form.reason.data, form=form, redirect_to=_to_detail(problem_id),
+                      success=_("已提交延期申请。"))
+        if done:
+            return done
     return _detail(problem, extension_form=form)
 
 
@@ -429,16 +366,16 @@ def decide(extension_id, decision):
     require(current_user, "decide_extension", problem)
     form = DecisionForm()
     if form.validate_on_submit():
-        try:
-            ops.decide_extension(ext, actor=current_user, approve=decision == "approve", comment=form.comment.data)
-        except DomainError as error:
-            _error_to(form, error, "comment")
-            problem = load_or_404(Problem, problem.id, "view")
-        else:
-            db.session.commit()
-            flash(_("已处理延期申请。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        done = submit(operations.decide_extension, ext, actor=current_user, approve=decision == "approve",
+                      comment=form.comment.data, form=form, redirect_to=_to_detail(problem.id),
+                      success=_("已处理延期申请。"))
+        if done:
+            return done
     return _detail(problem, decision_form=form)
+
+
+def _verified(problem) -> str:
+    return _("已确认销号。") if problem.state != ProblemState.CLOSED else _("双方均已确认，问题已销号。")
 
 
 @bp.post("/<int:problem_id>/verify")
@@ -446,26 +383,21 @@ def verify(problem_id):
     """Sign off (销号确认) or return (退回) — the bureaus' verification."""
     problem = load_or_404(Problem, problem_id, "verify")
     form = VerifyForm()
-    decision = request.form.get("decision")
+    decision = form.decision.data
     if form.validate_on_submit():
-        try:
-            if decision == "signoff":
-                ops.sign_off(problem, actor=current_user, comment=form.comment.data or "",
-                             expected_state=form.state.data or None)
-                message = _("已确认销号。") if problem.state != ProblemState.CLOSED else _("双方均已确认，问题已销号。")
-            elif decision == "return":
-                ops.return_problem(problem, actor=current_user, reason=form.comment.data or "",
-                                   expected_state=form.state.data or None)
-                message = _("已退回整改。")
-            else:
-                raise DomainError(_("请选择确认销号或退回。"))
-        except DomainError as error:
-            _error_to(form, error, "comment")
-            problem = load_or_404(Problem, problem_id, "view")
+        if decision == "signoff":
+            done = submit(operations.sign_off, problem, actor=current_user, comment=form.comment.data or "",
+                          expected_state=form.state.data or None, form=form, redirect_to=_to_detail(problem_id),
+                          success=lambda _row: _verified(problem))
+        elif decision == "return":
+            done = submit(operations.return_problem, problem, actor=current_user, reason=form.comment.data or "",
+                          expected_state=form.state.data or None, form=form, redirect_to=_to_detail(problem_id),
+                          success=_("已退回整改。"))
         else:
-            db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+            show_error(DomainError(_("请选择确认销号或退回。"), field="comment"), form)
+            done = None
+        if done:
+            return done
     return _detail(problem, verify_form=form)
 
 
@@ -474,19 +406,12 @@ def long_term(problem_id):
     problem = load_or_404(Problem, problem_id, "manage")
     form = LongTermForm()
     if form.validate_on_submit():
-        milestones = []
-        if form.milestone_title.data:
-            milestones.append((form.milestone_title.data, form.milestone_due.data))
-        try:
-            ops.mark_long_term(problem, actor=current_user, reason=form.reason.data, milestones=milestones,
-                               expected_state=form.state.data or None)
-        except DomainError as error:
-            _error_to(form, error, "reason")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已转为长期整改。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        milestones = [(form.milestone_title.data, form.milestone_due.data)] if form.milestone_title.data else []
+        done = submit(operations.mark_long_term, problem, actor=current_user, reason=form.reason.data,
+                      milestones=milestones, expected_state=form.state.data or None, form=form,
+                      redirect_to=_to_detail(problem_id), success=_("已转为长期整改。"))
+        if done:
+            return done
     return _detail(problem, long_term_form=form)
 
 
@@ -495,30 +420,20 @@ def milestone(problem_id):
     problem = load_or_404(Problem, problem_id, "manage")
     form = MilestoneForm()
     if form.validate_on_submit():
-        try:
-            ops.add_milestone(problem, actor=current_user, title=form.title.data, due_date=form.due_date.data)
-        except DomainError as error:
-            _error_to(form, error, "title")
-            problem = load_or_404(Problem, problem_id, "view")
-        else:
-            db.session.commit()
-            flash(_("已添加阶段目标。"), "success")
-            return redirect(url_for("ledger.detail", problem_id=problem.id))
+        done = submit(operations.add_milestone, problem, actor=current_user, title=form.title.data,
+                      due_date=form.due_date.data, form=form, redirect_to=_to_detail(problem_id),
+                      success=_("已添加阶段目标。"))
+        if done:
+            return done
     return _detail(problem, milestone_form=form)
 
 
 @bp.post("/milestones/<int:milestone_id>/done")
 def milestone_done(milestone_id):
     item = load_or_404(Milestone, milestone_id, "view")
-    try:
-        ops.complete_milestone(item, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("阶段目标已完成。"), "success")
-    return redirect(url_for("ledger.detail", problem_id=item.problem_id))
+    back = url_for("ledger.detail", problem_id=item.problem_id)
+    return submit(operations.complete_milestone, item, actor=current_user, redirect_to=back,
+                  success=_("阶段目标已完成。")) or redirect(back)
 
 
 # ---- statistics ---------------------------------------------------------------------------
@@ -526,11 +441,7 @@ def milestone_done(milestone_id):
 def _stats_args():
     dimension = request.args.get("by", "department")
     dimension = dimension if dimension in DIMENSIONS else "department"
-    try:
-        year = int(request.args.get("year", "") or 0) or None
-    except ValueError:
-        year = None
-    return dimension, year
+    return dimension, parsing.arg_year()
 
 
 @bp.get("/stats")
@@ -545,26 +456,33 @@ def stats():
                            chart=charts.rate_chart(rows, title=str(DIMENSION_LABELS[dimension])))
 
 
+def _ratio(rate):
+    return float(round(rate, 4)) if rate is not None else None
+
+
 @bp.get("/stats.xlsx")
 def stats_export():
     require(current_user, "stats", Problem)
     dimension, year = _stats_args()
     rows = rates(current_user, dimension, year=year)
     headers = [str(DIMENSION_LABELS[dimension]), _("问题总数"), _("已销号"), _("未销号"), _("逾期"), _("整改率（按数量）"),
-               _("问题金额（万元）"), _("整改金额（万元）"), _("整改率（按金额）"), _("清零")]
-    body = ([r.label, r.total, r.closed, r.total - r.closed, r.overdue,
-             float(round(r.count_rate, 4)) if r.count_rate is not None else None,
-             excel_io._wan(r.amount), excel_io._wan(r.rectified),
-             float(round(r.amount_rate, 4)) if r.amount_rate is not None else None,
-             _("是") if r.cleared else ""] for r in rows)
-    return xlsx_response(_("整改率统计") + f"_{dimension}.xlsx", headers, body, sheet_title=_("整改率"))
+               _("问题金额（万元）"), _("整改金额（万元）"), _("整改率（按金额）"), _("清零"),
+               _("到期问题数"), _("到期整改率（按数量）"), _("到期问题金额（万元）"), _("到期整改金额（万元）"),
+               _("到期整改率（按金额）")]
+    body = ([r.label, r.total, r.closed, r.total - r.closed, r.overdue, _ratio(r.count_rate),
+             excel_io._wan(r.amount), excel_io._wan(r.rectified), _ratio(r.amount_rate), _("是") if r.cleared else "",
+             r.due, _ratio(r.due_count_rate), excel_io._wan(r.due_amount), excel_io._wan(r.due_rectified),
+             _ratio(r.due_amount_rate)] for r in rows)
+    body = itertools.chain(body, [[]], ([str(term), str(meaning)] for term, meaning in RATE_DEFINITIONS))
+    return xlsx_response(_("整改率统计") + f"_{DIMENSION_LABELS[dimension]}.xlsx", headers, body, sheet_title=_("整改率"))
 
 
 @bp.get("/stats/chart.svg")
 def stats_chart():
     require(current_user, "stats", Problem)
     dimension, year = _stats_args()
-    svg = charts.rate_chart(rates(current_user, dimension, year=year), title=str(DIMENSION_LABELS[dimension]))
+    svg = charts.rate_chart(rates(current_user, dimension, year=year), title=str(DIMENSION_LABELS[dimension]),
+                            standalone=True)
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": "inline; filename=chart.svg"})
 
 

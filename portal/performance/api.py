@@ -1,37 +1,213 @@
 """Integration API: read projects, goals, monitoring and evaluations; create or update projects
-and their goals in bulk with the same validation as the forms (all-or-nothing per request)."""
+and their goals in bulk with the same validation as the forms (all-or-nothing per request).
+The request and response models below are the endpoints' contract and their OpenAPI entries."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import request
+from pydantic import Field
 from sqlalchemy.orm import selectinload
 
-from portal.core.api import OPENAPI_SCHEMAS, PAGE_PARAMETERS, api_error, api_route, page_params, paged
-from portal.core.errors import DomainError
+from portal.core.api import api_error, api_route, paged
+from portal.core.errors import DomainError, StaleRecord
 from portal.core.permissions import can, visible
+from portal.core.schemas import ID_MAX, Amount, Body, DbId, Page, PageQuery, Schema, Text, Year, choice
+from portal.core.writes import perform
 from portal.extensions import db
-from portal.performance import operations as ops
-from portal.performance import queries
+from portal.performance import operations, queries
 from portal.performance.models import (
+    BudgetType,
     Evaluation,
+    EvaluationMode,
+    EvaluationState,
     GoalState,
+    Grade,
     Indicator,
+    Level1,
+    Level2,
     MonitoringReport,
+    Operator,
     PerformanceGoal,
-    Project,
+    ProjectKind,
+    ProjectStatus,
+    QualitativeTier,
 )
+from portal.performance.models import (
+    Project as ProjectRecord,
+)
+from portal.performance.queries import AMOUNT_BANDS
+
+
+# -- queries ------------------------------------------------------------------------------------------
+class ProjectQuery(PageQuery):
+    """项目筛选（与项目列表页面相同） · the project list's filters"""
+    year: Year | None = Field(None, description="年度 · year")
+    department: DbId | None = Field(None, description="主管部门 id · supervising department id")
+    unit: DbId | None = Field(None, description="实施单位 id · budget unit id")
+    kind: choice(ProjectKind) | None = Field(None, description="项目类型 · project kind")
+    budget_type: choice(BudgetType) | None = Field(None, description="预算类型（四本预算） · budget type")
+    band: choice(AMOUNT_BANDS) | None = Field(None, description="金额区间 · amount band")
+    grade: choice(Grade) | None = Field(None, description="最近一次已完成评价的等级 · grade of a completed evaluation")
+    warning: choice(("0", "1")) | None = Field(None, description="1 有预警 / 0 无预警 · 1 warned, 0 not warned")
+    q: Text(60) = Field("", description="名称包含或编码开头 · name contains or code starts with")
+
+
+class EvaluationQuery(PageQuery):
+    """绩效评价筛选 · evaluation filters"""
+    year: Year | None = Field(None, description="年度 · year")
+    mode: choice(EvaluationMode) | None = Field(None, description="评价方式 · evaluation mode")
+
+
+# -- responses ----------------------------------------------------------------------------------------
+class Project(Schema):
+    """项目 · a project"""
+    id: int = Field(description="项目 id · project id")
+    code: str = Field(description="项目编码（预算系统） · project code from the budget system")
+    name: str = Field(description="项目名称 · project name")
+    year: int = Field(description="年度 · year")
+    kind: choice(ProjectKind) = Field(description="项目类型 · project kind")
+    budget_type: choice(BudgetType) = Field(description="预算类型 · budget type")
+    unit_id: int = Field(description="实施单位 id · budget unit id")
+    unit_code: str | None = Field(description="实施单位编码 · budget unit code")
+    department_id: int | None = Field(description="主管部门 id · supervising department id")
+    initial_budget: str | None = Field(description="年初预算数（元，精确小数） · initial budget, yuan")
+    annual_budget: str | None = Field(description="全年预算数（元） · annual budget, yuan")
+    executed: str | None = Field(description="全年执行数（元） · executed, yuan")
+    status: choice(ProjectStatus) = Field(description="项目状态 · status")
+    stop_reason: str = Field(description="终止原因 · why it was stopped")
+    lock_version: int = Field(description="版本号：更新时原样带回 · send it back to update the project")
+
+
+class IndicatorOut(Schema):
+    """绩效指标 · a performance indicator"""
+    level1: choice(Level1) = Field(description="一级指标 · level-1 category")
+    level2: choice(Level2) = Field(description="二级指标 · level-2 category")
+    name: str = Field(description="三级指标名称 · indicator name")
+    operator: choice(Operator) = Field(description="比较方式 · comparison")
+    target_value: str | None = Field(description="指标值（定量） · quantitative target")
+    target_text: str = Field(description="指标值（定性） · qualitative target")
+    unit: str = Field(description="度量单位 · unit of measure")
+    weight: str | None = Field(description="分值 · weight (points)")
+
+
+class GoalOut(Schema):
+    """绩效目标（一个版本） · one version of a project's performance goal"""
+    id: int = Field(description="目标 id · goal id")
+    project_id: int = Field(description="项目 id · project id")
+    version: int = Field(description="目标版本 · goal version")
+    lock_version: int = Field(description="版本号：替换指标表时带回 · send it back to replace the goal")
+    state: choice(GoalState) = Field(description="目标状态 · goal state")
+    overall_goal: str = Field(description="总体目标 · overall goal")
+    review_grade: choice(Grade) | None = Field(description="审核等级 · review grade")
+    indicators: list[IndicatorOut] = Field(description="指标表 · indicator table")
+
+
+class ProjectDetail(Project):
+    """项目及其当前绩效目标 · a project with its current goal"""
+    goal: GoalOut | None = Field(description="当前绩效目标 · current goal")
+
+
+class FindingOut(Schema):
+    """评价发现的问题 · a finding"""
+    category: str = Field(description="问题类别 · category")
+    description: str = Field(description="问题描述 · description")
+    amount: str | None = Field(description="涉及金额（元） · amount, yuan")
+    suggestion: str = Field(description="建议 · suggestion")
+
+
+class EvaluationOut(Schema):
+    """绩效评价 · an evaluation"""
+    id: int = Field(description="评价 id · evaluation id")
+    project_id: int = Field(description="项目 id · project id")
+    mode: choice(EvaluationMode) = Field(description="评价方式 · mode")
+    year: int = Field(description="年度 · year")
+    state: choice(EvaluationState) = Field(description="评价状态 · state")
+    score: str | None = Field(description="得分（满分100） · score out of 100")
+    grade: choice(Grade) | None = Field(description="等级 · grade")
+    agency_id: int | None = Field(description="第三方机构 id · agency id")
+    conclusion: str = Field(description="综合评价结论 · conclusion")
+    suggestions: str = Field(description="建议 · suggestions")
+    findings: list[FindingOut] = Field(description="存在问题 · findings")
+
+
+class MonitoringValueOut(Schema):
+    """一个指标的监控值 · one indicator's monitored value"""
+    indicator: str = Field(description="指标名称 · indicator name")
+    value_so_far: str | None = Field(description="截至本月完成值 · value so far")
+    expected: str | None = Field(description="全年预计完成值 · expected for the year")
+    tier: choice(QualitativeTier) | None = Field(description="定性指标完成情况 · qualitative tier")
+    reason: str = Field(description="偏差原因 · reason for a deviation")
+    light: str = Field(description="信号灯（green/yellow/red/none） · traffic light")
+
+
+class MonitoringReportOut(Schema):
+    """绩效监控报告（截至某月） · a monitoring checkpoint report"""
+    id: int = Field(description="报告 id · report id")
+    project_id: int = Field(description="项目 id · project id")
+    month: int = Field(description="截至月份 · checkpoint month")
+    executed: str | None = Field(description="截至本月执行数（元） · executed so far, yuan")
+    lag_warning: bool = Field(description="执行进度滞后预警 · spending lags behind")
+    red_count: int = Field(description="红灯指标数 · number of red indicators")
+    warning: bool = Field(description="是否预警 · warned")
+    values: list[MonitoringValueOut] = Field(description="各指标监控值 · per-indicator values")
+
+
+class SavedProjects(Schema):
+    """批量保存结果 · the projects saved"""
+    saved: list[Project] = Field(description="已保存的项目 · projects saved")
+
+
+# -- the bulk body ------------------------------------------------------------------------------------
+class IndicatorIn(Body):
+    """一行绩效指标（与指标表表单相同的校验） · one indicator row (validated as in the form)"""
+    level1: choice(Level1) = Field(description="一级指标 · level-1 category")
+    level2: choice(Level2) = Field(description="二级指标（须属于一级指标） · level-2 category, within level 1")
+    name: Text(200, 1) = Field(description="三级指标名称 · indicator name")
+    operator: choice(Operator) = Field(description="比较方式 · comparison")
+    target_value: Amount | None = Field(None, description="指标值（定量，数字） · quantitative target")
+    target_text: Text(200) = Field("", description="指标值（定性） · qualitative target")
+    unit: Text(20) = Field("", description="度量单位 · unit of measure")
+    weight: Amount = Field(description="分值；一张表合计 90 · weight; a table totals 90")
+
+
+class GoalIn(Body):
+    """绩效目标（整表替换） · the goal, replaced as a whole table"""
+    lock_version: int | None = Field(None, ge=0, le=ID_MAX, description=(
+        "替换已有目标时必填：读取时的 goal.lock_version · required to replace an existing goal"))
+    overall_goal: Text(5000) = Field("", description="总体目标 · overall goal")
+    indicators: list[IndicatorIn] = Field(default_factory=list, max_length=200, description="指标表 · indicator rows")
+
+
+class ProjectIn(Body):
+    """一个项目（按编码和年度新建或更新） · one project, created or updated by code and year"""
+    code: Text(40, 1) = Field(description="项目编码 · project code")
+    name: Text(200, 1) = Field(description="项目名称 · project name")
+    year: Year = Field(description="年度 · year")
+    kind: choice(ProjectKind) = Field(description="项目类型 · project kind")
+    budget_type: choice(BudgetType) = Field(description="预算类型 · budget type")
+    unit_code: Text(40, 1) = Field(description="实施单位编码 · budget unit code")
+    initial_budget: Amount | None = Field(None, description="年初预算数（元） · initial budget, yuan")
+    annual_budget: Amount | None = Field(None, description="全年预算数（元） · annual budget, yuan")
+    executed: Amount | None = Field(None, description="全年执行数（元） · executed, yuan")
+    lock_version: int | None = Field(None, ge=0, le=ID_MAX, description=(
+        "更新已有项目时必填：读取时的 lock_version · required to update an existing project"))
+    goal: GoalIn | None = Field(None, description="绩效目标 · performance goal")
+
+
+class BulkProjects(Body):
+    """批量新建或更新项目，全部成功或全部不保存 · projects to create or update, all or nothing"""
+    projects: list[ProjectIn] = Field(min_length=1, max_length=1000, description="项目（1–1000 项） · 1–1000 projects")
 
 
 def _num(v):
     return None if v is None else str(v)
 
 
-def project_json(p: Project) -> dict:
+def project_json(p: ProjectRecord) -> dict:
     return {"id": p.id, "code": p.code, "name": p.name, "year": p.year, "kind": p.kind.value,
             "budget_type": p.budget_type.value, "unit_id": p.unit_id, "unit_code": p.unit.code if p.unit else None,
             "department_id": p.department_id, "initial_budget": _num(p.initial_budget),
             "annual_budget": _num(p.annual_budget), "executed": _num(p.executed), "status": p.status.value,
-            "stop_reason": p.stop_reason}
+            "stop_reason": p.stop_reason, "lock_version": p.lock_version}
 
 
 def indicator_json(i: Indicator) -> dict:
@@ -41,7 +217,8 @@ def indicator_json(i: Indicator) -> dict:
 
 
 def goal_json(g: PerformanceGoal) -> dict:
-    return {"id": g.id, "project_id": g.project_id, "version": g.version, "state": g.state.value,
+    return {"id": g.id, "project_id": g.project_id, "version": g.version, "lock_version": g.lock_version,
+            "state": g.state.value,
             "overall_goal": g.overall_goal, "review_grade": g.review_grade.value if g.review_grade else None,
             "indicators": [indicator_json(i) for i in g.indicators]}
 
@@ -62,75 +239,26 @@ def report_json(r: MonitoringReport) -> dict:
                         "reason": v.reason, "light": v.light} for v in r.values]}
 
 
-OPENAPI_SCHEMAS.update({
-    "Project": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
-        "year": {"type": "integer"}, "kind": {"type": "string", "enum": ["project", "policy", "unit_overall"]},
-        "budget_type": {"type": "string", "enum": ["general", "fund", "state_capital", "social_insurance"]},
-        "unit_id": {"type": "integer"}, "unit_code": {"type": "string"}, "department_id": {"type": "integer"},
-        "initial_budget": {"type": "string", "description": "yuan, exact decimal"},
-        "annual_budget": {"type": "string"}, "executed": {"type": "string"},
-        "status": {"type": "string", "enum": ["active", "stopped"]}, "stop_reason": {"type": "string"}}},
-    "Indicator": {"type": "object", "required": ["level1", "level2", "name", "operator", "weight"], "properties": {
-        "level1": {"type": "string", "enum": ["output", "benefit", "satisfaction", "cost"]},
-        "level2": {"type": "string"}, "name": {"type": "string"},
-        "operator": {"type": "string", "enum": ["ge", "le", "eq", "gt", "lt", "qualitative"]},
-        "target_value": {"type": "string", "nullable": True}, "target_text": {"type": "string"},
-        "unit": {"type": "string"}, "weight": {"type": "string"}}},
-    "Goal": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "project_id": {"type": "integer"}, "version": {"type": "integer"},
-        "state": {"type": "string"}, "overall_goal": {"type": "string"}, "review_grade": {"type": "string"},
-        "indicators": {"type": "array", "items": {"$ref": "#/components/schemas/Indicator"}}}},
-    "Evaluation": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "project_id": {"type": "integer"}, "mode": {"type": "string"},
-        "year": {"type": "integer"}, "state": {"type": "string"}, "score": {"type": "string"},
-        "grade": {"type": "string"}, "findings": {"type": "array", "items": {"type": "object"}}}},
-    "MonitoringReport": {"type": "object", "properties": {
-        "month": {"type": "integer"}, "executed": {"type": "string"}, "warning": {"type": "boolean"},
-        "values": {"type": "array", "items": {"type": "object"}}}},
-    "ProjectInput": {"type": "object", "required": ["code", "name", "year", "kind", "budget_type", "unit_code"],
-                     "properties": {
-                         "code": {"type": "string"}, "name": {"type": "string"}, "year": {"type": "integer"},
-                         "kind": {"type": "string"}, "budget_type": {"type": "string"},
-                         "unit_code": {"type": "string"}, "initial_budget": {"type": "string"},
-                         "annual_budget": {"type": "string"}, "executed": {"type": "string"},
-                         "goal": {"type": "object", "properties": {
-                             "overall_goal": {"type": "string"},
-                             "indicators": {"type": "array", "items": {"$ref": "#/components/schemas/Indicator"}}}}}},
-})
+PROJECT_ID = {"project_id": "项目 id · project id"}
 
 
-def _list_of(ref):
-    return {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object", "properties": {
-        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
-        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}}}}}},
-        "401": {"description": "Missing or invalid token"}}
-
-
-ID_PARAM = [{"name": "project_id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-
-
-@api_route("/projects", schema={
-    "summary": "List projects the token user may see", "tags": ["performance"],
-    "parameters": PAGE_PARAMETERS + [{"name": k, "in": "query", "schema": {"type": "string"}} for k in
-                                     ("year", "department", "unit", "kind", "budget_type", "band", "grade", "warning")],
-    "responses": _list_of("Project")})
-def list_projects(user):
-    page, per_page = page_params()
-    stmt = queries.with_orgs(queries.project_list_stmt(user, request.args))
-    return paged(stmt, project_json, page, per_page)
+@api_route("/projects", summary="令牌用户可见的项目 · projects the token user may see", tags=["performance"],
+           query=ProjectQuery, response=Page[Project], errors=())
+def list_projects(user, query: ProjectQuery):
+    args = {k: str(v) for k, v in query.model_dump(exclude={"page", "per_page"}, exclude_none=True).items()}
+    stmt = queries.with_orgs(queries.project_list_stmt(user, args))
+    return paged(stmt, project_json, query.page, query.per_page)
 
 
 def _project_or_error(user, project_id):
-    project = db.session.get(Project, project_id)
+    project = db.session.get(ProjectRecord, project_id)
     if project is None or not can(user, "view", project):
         return None  # 404 either way: another unit's project does not exist for this user
     return project
 
 
-@api_route("/projects/<int:project_id>", schema={
-    "summary": "One project with its current goal", "tags": ["performance"], "parameters": ID_PARAM,
-    "responses": {"200": {"description": "OK"}, "404": {"description": "Not found"}}})
+@api_route("/projects/<int:project_id>", summary="一个项目及其当前绩效目标 · one project with its current goal",
+           tags=["performance"], response=ProjectDetail, path=PROJECT_ID)
 def get_project(user, project_id):
     project = _project_or_error(user, project_id)
     if project is None:
@@ -139,10 +267,8 @@ def get_project(user, project_id):
     return {**project_json(project), "goal": goal_json(goal) if goal else None}
 
 
-@api_route("/projects/<int:project_id>/goals", schema={
-    "summary": "Every goal version of a project", "tags": ["performance"], "parameters": ID_PARAM,
-    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "array", "items": {"$ref": "#/components/schemas/Goal"}}}}}, "404": {"description": "Not found"}}})
+@api_route("/projects/<int:project_id>/goals", summary="项目的各版绩效目标 · every goal version of a project",
+           tags=["performance"], response=list[GoalOut], path=PROJECT_ID)
 def get_goals(user, project_id):
     project = _project_or_error(user, project_id)
     if project is None:
@@ -150,11 +276,8 @@ def get_goals(user, project_id):
     return [goal_json(g) for g in project.goals]
 
 
-@api_route("/projects/<int:project_id>/monitoring", schema={
-    "summary": "Monitoring checkpoint reports of a project", "tags": ["performance"], "parameters": ID_PARAM,
-    "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "array", "items": {"$ref": "#/components/schemas/MonitoringReport"}}}}},
-        "404": {"description": "Not found"}}})
+@api_route("/projects/<int:project_id>/monitoring", summary="项目的绩效监控报告 · monitoring reports of a project",
+           tags=["performance"], response=list[MonitoringReportOut], path=PROJECT_ID)
 def get_monitoring(user, project_id):
     project = _project_or_error(user, project_id)
     if project is None:
@@ -164,84 +287,38 @@ def get_monitoring(user, project_id):
     return [report_json(r) for r in reports]
 
 
-@api_route("/evaluations", schema={
-    "summary": "Evaluations the token user may see", "tags": ["performance"],
-    "parameters": PAGE_PARAMETERS + [{"name": "year", "in": "query", "schema": {"type": "integer"}},
-                                     {"name": "mode", "in": "query", "schema": {"type": "string"}}],
-    "responses": _list_of("Evaluation")})
-def list_evaluations(user):
-    page, per_page = page_params()
+@api_route("/evaluations", summary="令牌用户可见的绩效评价 · evaluations the token user may see",
+           tags=["performance"], query=EvaluationQuery, response=Page[EvaluationOut], errors=())
+def list_evaluations(user, query: EvaluationQuery):
     stmt = visible(user, Evaluation).options(selectinload(Evaluation.findings)).order_by(Evaluation.id)
-    if year := request.args.get("year", type=int):
-        stmt = stmt.where(Evaluation.year == year)
-    if mode := request.args.get("mode"):
-        stmt = stmt.where(Evaluation.mode == mode) if mode in ("self", "department", "finance") else stmt
-    return paged(stmt, evaluation_json, page, per_page)
+    if query.year:
+        stmt = stmt.where(Evaluation.year == query.year)
+    if query.mode:
+        stmt = stmt.where(Evaluation.mode == EvaluationMode(query.mode))
+    return paged(stmt, evaluation_json, query.page, query.per_page)
 
 
-@api_route("/projects/bulk", methods=("POST",), schema={
-    "summary": "Create or update projects (by code and year) with their goals, all or nothing",
-    "tags": ["performance"],
-    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"projects": {"type": "array", "maxItems": 1000,
-                                                      "items": {"$ref": "#/components/schemas/ProjectInput"}}}}}}},
-    "responses": {"200": {"description": "All saved"},
-                  "422": {"description": "Validation errors (nothing saved): details[] with index, field, message"}}})
-def bulk_projects(user):
-    from portal.accounts.models import Organisation
-
-    payload = request.get_json(silent=True) or {}
-    items = payload.get("projects")
-    if not isinstance(items, list) or not items or len(items) > 1000:
-        return api_error(400, "bad_request", "请求体应为 {\"projects\": [...]}，1–1000 项。")
-    if not can(user, "create", Project):
+@api_route("/projects/bulk", methods=("POST",), tags=["performance"], body=BulkProjects, response=SavedProjects,
+           summary="批量新建或更新项目及其绩效目标（全部成功或全部不保存） · "
+                   "create or update projects with their goals, all or nothing",
+           description="更新已有项目须带回读取时的 `lock_version`（GET /api/v1/projects/{id}），替换已有目标须带回 "
+                       "`goal.lock_version`；版本过期时整个请求以 409 拒绝。校验与表单相同，错误以 422 返回，"
+                       "details[] 含 index、field、message。 · Updating a project needs the `lock_version` it "
+                       "was read with, replacing a goal `goal.lock_version`; a stale version refuses the whole "
+                       "request with 409. Refused items: 422 with details[] (index, field, message).",
+           errors=(403, 409))
+def bulk_projects(user, body: BulkProjects):
+    if not can(user, "create", ProjectRecord):
         return api_error(403, "forbidden", "无权新建或修改项目。")
-    errors, saved = [], []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append({"index": index, "field": None, "message": "每一项应为对象。"})
-            continue
-        try:
-            with db.session.begin_nested():
-                unit = db.session.scalar(sa.select(Organisation).where(Organisation.code == str(item.get("unit_code"))))
-                data = {**item, "unit_id": unit.id if unit else 0}
-                existing = db.session.scalar(sa.select(Project).where(Project.code == str(item.get("code", "")),
-                                                                      Project.year == _int(item.get("year"))))
-                if existing is not None:
-                    project = ops.update_project(existing, data, actor=user)
-                else:
-                    project = ops.create_project(data, actor=user)
-                goal_data = item.get("goal")
-                if goal_data:
-                    _save_goal(project, goal_data, user)
-                saved.append(project)
-        except DomainError as error:
-            errors.append({"index": index, "field": error.field, "message": error.message})
-    if errors:
-        db.session.rollback()
-        return api_error(422, "validation_failed", "数据未通过校验，未保存任何项目。", errors)
-    return {"saved": [project_json(p) for p in saved]}
-
-
-def _int(value):
+    items = [item.model_dump(exclude_none=True) for item in body.projects]
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _save_goal(project, goal_data: dict, user) -> None:
-    rows = goal_data.get("indicators") or []
-    if not isinstance(rows, list):
-        raise DomainError("goal.indicators 应为数组。", field="goal")
-    found = ops.validate_goal_rows(rows, goal_data.get("overall_goal", ""))
-    if found:
-        raise DomainError("；".join(found.messages()), field="goal")
-    goal = ops.goal_for(project, actor=user)
-    if goal.state not in (GoalState.DRAFT, GoalState.RETURNED):
-        raise DomainError(f"绩效目标处于“{goal.state.zh}”状态，不能修改。", field="goal")
-    ops.set_overall_goal(goal, goal_data.get("overall_goal", ""), actor=user)
-    for ind in list(goal.indicators):
-        ops.delete_indicator(ind, actor=user)
-    for row in rows:
-        ops.add_indicator(goal, {k: ("" if v is None else v) for k, v in row.items()}, actor=user)
+        saved = perform(operations.save_projects, items, actor=user)
+    except operations.BulkRefused as refused:
+        if refused.stale:
+            return api_error(409, "stale", "数据已被他人修改，未保存任何项目。请重新读取后再提交。", refused.details)
+        return api_error(422, "validation_failed", refused.message, refused.details)
+    except StaleRecord as error:
+        return api_error(409, "stale", error.message)
+    except DomainError as error:
+        return api_error(422, "refused", error.message, fields={error.field: error.message} if error.field else None)
+    return {"saved": [project_json(p) for p in saved]}

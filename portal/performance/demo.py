@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from portal.core import clock
 from portal.extensions import db
-from portal.performance import library as lib
-from portal.performance import operations as ops
+from portal.performance import operations
+from portal.performance.library import DIRECTIONS, seed_library
 from portal.performance.models import (
     BudgetType,
     EvaluationMode,
@@ -19,6 +19,7 @@ from portal.performance.models import (
     Grade,
     Indicator,
     Level2,
+    LibraryIndicator,
     Operator,
     PerformanceGoal,
     Project,
@@ -57,15 +58,15 @@ def _units(ctx):
 
 
 def _directions(sector):
-    return [d for d in lib.DIRECTIONS if d[0] in (sector,)] or [d for d in lib.DIRECTIONS if d[0] == "通用"]
+    return [d for d in DIRECTIONS if d[0] in (sector,)] or [d for d in DIRECTIONS if d[0] == "通用"]
 
 
-def seed_performance(ctx: dict) -> None:
+def seed(ctx: dict) -> None:
     rng = random.Random(2026)
     finance = ctx["users"]["finance"]
-    lib.seed_library()
+    seed_library()
     library = {}
-    for item in db.session.scalars(db.select(lib.LibraryIndicator).order_by(lib.LibraryIndicator.id)):
+    for item in db.session.scalars(db.select(LibraryIndicator).order_by(LibraryIndicator.id)):
         library.setdefault((item.sector, item.direction), []).append(item)
 
     projects: list[Project] = []
@@ -121,7 +122,7 @@ def seed_performance(ctx: dict) -> None:
 
     # 2026: January–July monitoring for approved goals; about one in six lags or shows red lights.
     for n, project in enumerate(p for p in projects if p.year == 2026):
-        goal = ops.approved_goal(project)
+        goal = operations.approved_goal(project)
         if goal is None:
             continue
         lagging = n % 6 == 0
@@ -140,7 +141,7 @@ def seed_performance(ctx: dict) -> None:
             values[ind.id] = {"value_so_far": so_far, "expected": ind.target_value,
                               "reason": "受招投标进度影响，部分任务延后实施。" if lagging else ""}
         project.executed = executed
-        ops.save_monitoring(project, 7, executed, values, actor=finance)
+        operations.save_monitoring(project, 7, executed, values, actor=finance)
 
     # 2025: self-evaluations for all; actual values chosen to give the planned grade mix.
     evaluations = []
@@ -152,7 +153,7 @@ def seed_performance(ctx: dict) -> None:
             Grade.EXCELLENT: ((0.97, 1.08), (0.93, 1.0)), Grade.GOOD: ((0.82, 0.9), (0.8, 0.92)),
             Grade.FAIR: ((0.68, 0.78), (0.6, 0.75)), Grade.POOR: ((0.3, 0.5), (0.3, 0.5))}[plan]
         project.executed = (project.annual_budget * Decimal(rng.uniform(*exec_range))).quantize(Decimal("0.01"))
-        evaluation = ops.start_self_evaluation(project, actor=finance)
+        evaluation = operations.start_self_evaluation(project, actor=finance)
         entries = {}
         for line in evaluation.lines:
             if line.part == "execution":
@@ -170,28 +171,28 @@ def seed_performance(ctx: dict) -> None:
             entries[line.id] = {"actual": actual.quantize(Decimal("0.01")),
                                 "reason": "" if plan in (Grade.EXCELLENT, Grade.GOOD)
                                 else "项目实施进度滞后，部分任务未按期完成；下一步将加强调度。"}
-        ops.save_self_evaluation(evaluation, entries, actor=finance)
-        ops.complete_evaluation(evaluation, actor=finance)
+        operations.save_self_evaluation(evaluation, entries, actor=finance)
+        operations.complete_evaluation(evaluation, actor=finance)
         evaluations.append(evaluation)
 
     # ~20 finance (key) evaluations commissioned to the demo agencies, with findings.
     agencies = [ctx["orgs"][f"agency{i}"] for i in (1, 2, 3)]
     candidates = sorted((p for p in projects if p.year == 2025), key=lambda p: -p.annual_budget)[:20]
     for n, (project, score) in enumerate(zip(candidates, FINANCE_SCORES, strict=False)):
-        evaluation = ops.start_framework_evaluation(project, EvaluationMode.FINANCE, actor=finance,
-                                                    agency_id=agencies[n % 3].id)
+        evaluation = operations.start_framework_evaluation(project, EvaluationMode.FINANCE, actor=finance,
+                                                           agency_id=agencies[n % 3].id)
         scores = {str(ln.id): (ln.weight * score / 100).quantize(Decimal("0.01")) for ln in evaluation.lines}
         grade = Grade.for_score(score)
-        ops.save_framework_scores(
+        operations.save_framework_scores(
             evaluation, scores, actor=finance,
             conclusion=f"经综合评价，该项目得分{score}分，评价等级为“{grade.zh}”。",
             suggestions="进一步细化绩效目标，加快预算执行，强化结果应用。")
         for k in range(1 + n % 3):
             category, description, suggestion = FINDINGS[(n + k) % len(FINDINGS)]
-            ops.add_finding(evaluation, actor=finance, category=category, description=description,
-                            amount=(project.annual_budget * Decimal("0.03") * (k + 1)).quantize(Decimal("0.01"))
-                            if category.startswith("资金") else None, suggestion=suggestion)
-        ops.complete_evaluation(evaluation, actor=finance)
+            operations.add_finding(evaluation, actor=finance, category=category, description=description,
+                                   amount=(project.annual_budget * Decimal("0.03") * (k + 1)).quantize(Decimal("0.01"))
+                                   if category.startswith("资金") else None, suggestion=suggestion)
+        operations.complete_evaluation(evaluation, actor=finance)
         evaluations.append(evaluation)
 
     assert all(e.state == EvaluationState.COMPLETED for e in evaluations)

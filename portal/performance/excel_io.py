@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind
+from portal.core import audit, parsing
 from portal.core.audit import record_change
 from portal.core.errors import DomainError
 from portal.core.excel import read_rows
-from portal.core.permissions import org_subtree_ids
+from portal.core.permissions import can, org_subtree_ids
+from portal.core.writes import lock
 from portal.extensions import db
-from portal.performance import operations as ops
+from portal.performance import operations
 from portal.performance.models import (
     BudgetType,
     GoalState,
@@ -111,16 +113,55 @@ class ImportReport:
         return not self.errors
 
 
+def _text_column_limits() -> dict[int, int]:
+    """Column → the form's limit for the same text (project form, overall goal, indicator row)."""
+    from portal.core.forms import TEXT_LIMITS
+    from portal.performance.forms import IndicatorRowForm, OverallGoalForm, ProjectForm
+
+    limit = parsing.text_limit
+    return {0: limit(ProjectForm, "code"), 1: limit(ProjectForm, "name"), 3: TEXT_LIMITS["short"],
+            4: TEXT_LIMITS["short"], 5: TEXT_LIMITS["short"], 8: limit(OverallGoalForm, "overall_goal"),
+            9: TEXT_LIMITS["short"], 10: TEXT_LIMITS["short"], 11: limit(IndicatorRowForm, "name"),
+            12: TEXT_LIMITS["short"], 13: limit(IndicatorRowForm, "target_text"),
+            14: limit(IndicatorRowForm, "unit")}
+
+
+TEXT_COLUMN_LIMITS = _text_column_limits()
+
+
 def _s(value) -> str:
-    return "" if value is None else str(value).strip()
+    """A cell as text, without control characters (as a form's text)."""
+    return parsing.cell_text(value)
 
 
-def parse_goal_workbook(data: bytes, *, actor) -> ImportReport:
-    """Read and check every row; returns the report (errors listed by row and column)."""
+PROGRESS_EVERY = 200  # rows between two progress reports
+
+
+def estimated_rows(data: bytes) -> int:
+    """The data rows the first sheet says it has (its <dimension ref="A1:P10001">), read from the
+    start of the sheet's XML without parsing the workbook; 0 if unknown (the bar then waits)."""
+    import io
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = sorted(n for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+            with archive.open(sheets[0]) as sheet:
+                head = sheet.read(4096).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, IndexError, KeyError, OSError):
+        return 0
+    found = re.search(r'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"', head)
+    return max(int(found.group(1)) - 1, 0) if found else 0
+
+
+def parse_goal_workbook(data: bytes, *, actor, progress=None) -> ImportReport:
+    """Read and check every row; returns the report (errors listed by row and column).
+    `progress(rows_read, errors_found)` is called every few hundred rows."""
     report = ImportReport()
     orgs = {o.code: o for o in db.session.scalars(sa.select(Organisation).where(
         Organisation.kind == OrgKind.BUDGET_UNIT, Organisation.code.is_not(None)))}
-    reach = None if ops.is_finance_officer(actor) else org_subtree_ids(actor.organisation_id)
+    reach = None if operations.is_finance_officer(actor) else org_subtree_ids(actor.organisation_id)
     current: ParsedProject | None = None
     by_key: dict[tuple, ParsedProject] = {}
     rows = read_rows(data)
@@ -128,6 +169,8 @@ def parse_goal_workbook(data: bytes, *, actor) -> ImportReport:
     if header is None or [_s(v) for v in header[1][:len(GOAL_COLUMNS)]] != GOAL_COLUMNS:
         raise DomainError(_("表头与标准绩效目标表不一致，请下载模板后填写。"))
     for number, values in rows:
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number - 1, len(report.errors))
         values = tuple(values) + (None,) * (len(GOAL_COLUMNS) - len(values))
         if all(v is None for v in values[:len(GOAL_COLUMNS)]):
             continue
@@ -135,6 +178,12 @@ def parse_goal_workbook(data: bytes, *, actor) -> ImportReport:
         def err(col: int, message: str, number=number):
             report.errors.append((number, GOAL_COLUMNS[col], message))
 
+        long_cells = [(col, parsing.too_long(_s(values[col]), limit)) for col, limit in TEXT_COLUMN_LIMITS.items()]
+        for col, message in long_cells:
+            if message:
+                err(col, message)
+        if any(message for _col, message in long_cells):
+            continue
         code = _s(values[0])
         if not code:
             err(0, _("请填写项目编码。"))
@@ -161,7 +210,7 @@ def parse_goal_workbook(data: bytes, *, actor) -> ImportReport:
                 err(5, _("只能导入本单位及下属单位的项目。"))
             for col, key in ((6, "initial_budget"), (7, "annual_budget")):
                 try:
-                    raw[key] = ops.parse_decimal(values[col], field_name=key, label=GOAL_COLUMNS[col], minimum=0) \
+                    raw[key] = operations.parse_decimal(values[col], field_name=key, label=GOAL_COLUMNS[col], minimum=0) \
                         or Decimal(0)
                 except DomainError as e:
                     err(col, e.message)
@@ -183,11 +232,11 @@ def parse_goal_workbook(data: bytes, *, actor) -> ImportReport:
         else:
             row["target_text"], row["target_value"] = "", values[13]
         columns = {"level1": 9, "level2": 10, "name": 11, "operator": 12, "target_value": 13, "weight": 15}
-        for fld, message in ops.row_errors(row).items():
+        for fld, message in operations.row_errors(row).items():
             err(columns[fld], message)
         current.indicators.append((number, row))
     for parsed in report.projects:
-        found = ops.validate_goal_rows([r for _n, r in parsed.indicators], parsed.overall_goal)
+        found = operations.validate_goal_rows([r for _n, r in parsed.indicators], parsed.overall_goal)
         for message in found.general:
             report.errors.append((parsed.row, GOAL_COLUMNS[8] if "总体目标" in message else GOAL_COLUMNS[15], message))
     if not report.projects and not report.errors:
@@ -221,11 +270,66 @@ def _chunks(items, n):
         yield items[i:i + n]
 
 
-def import_goal_workbook(data: bytes, *, actor) -> ImportReport:
-    """Check everything; write only if the whole file is clean. The caller commits."""
-    report = parse_goal_workbook(data, actor=actor)
+class ImportRefused(DomainError):
+    """The file has errors: nothing was imported; `report` lists them by row and column."""
+
+    def __init__(self, report: ImportReport):
+        super().__init__(_("文件有错误，未导入任何数据。"))
+        self.report = report
+
+
+def import_goals(upload, *, actor) -> ImportReport:
+    """The import page's operation: read the uploaded file, check every row, write only a clean
+    file (ImportRefused otherwise, so nothing is kept)."""
+    if not can(actor, "create", Project):
+        raise DomainError(_("您无权新建项目。"))
+    if not upload or not getattr(upload, "filename", ""):
+        raise DomainError(_("请选择要导入的 Excel 文件。"), field="file")
+    report = import_goal_workbook(upload.read(), actor=actor)
+    if not report.clean:
+        raise ImportRefused(report)
+    return report
+
+
+def import_goal_workbook(data: bytes, *, actor, progress=None) -> ImportReport:
+    """Check everything; write only if the whole file is clean. The caller commits. One audit
+    entry per project and per goal written (with the changed values of an updated one); an
+    existing project and goal are locked and the goal's state re-checked under the lock.
+
+    `progress(done, total=, errors=)` (a job's progress) is called every few hundred rows: the
+    first half of the bar is reading and checking, the second half writing."""
+    total = estimated_rows(data) if progress is not None else 0
+
+    def report_progress(done: int, errors: int = 0) -> None:
+        if progress is not None:
+            progress(min(done, total) if total else done, total=total, errors=errors)
+
+    report = parse_goal_workbook(data, actor=actor, progress=lambda n, e: report_progress(n // 2, e))
     if not report.clean:
         return report
+    total = sum(len(p.indicators) for p in report.projects)
+    report_progress(total // 2)
+    with audit.deferred():  # one entry per project and goal as before, chained in one write
+        _write_projects(report, actor, lambda done: report_progress(
+            total // 2 + done * (total - total // 2) // max(total, 1)) if progress is not None else None)
+    report_progress(total)
+    return report
+
+
+def _write_projects(report: ImportReport, actor, progress, batch: int = 200) -> None:
+    """New projects (and their new goals) are inserted `batch` at a time, one flush each; an
+    existing project is locked and updated on its own. Audit entries in file order, as before:
+    the project's (after the flush, with its defaults), then its goal's."""
+    written = 0
+    pending: list[tuple] = []  # new (project, goal) inserted at the next flush
+
+    def flush_new() -> None:
+        db.session.flush()
+        for proj, goal in pending:
+            record_change(actor, "project.import", proj, after=operations._project_snapshot(proj))
+            record_change(actor, "goal.import", goal, after=operations.goal_table_audit(goal))
+        pending.clear()
+
     for parsed in report.projects:
         d = parsed.data
         proj = d.pop("existing", None)
@@ -233,28 +337,47 @@ def import_goal_workbook(data: bytes, *, actor) -> ImportReport:
                       budget_type=d["budget_type"], unit_id=d["unit_id"], initial_budget=d["initial_budget"],
                       annual_budget=d["annual_budget"])
         unit = db.session.get(Organisation, d["unit_id"])
-        if proj is None:
+        rows = [r for _n, r in parsed.indicators]
+        report.indicators += len(rows)
+        if proj is None:  # what replace_goal_table(new=True) does, without a flush per project
             proj = Project(**values, department_id=unit.department.id, executed=Decimal(0))
-            db.session.add(proj)
-            goal = PerformanceGoal(project=proj, version=1, state=GoalState.DRAFT)
-            db.session.add(goal)
+            goal = PerformanceGoal(project=proj, version=1, state=GoalState.DRAFT,
+                                   overall_goal=(parsed.overall_goal or "").strip())
+            for pos, row in enumerate(rows):
+                ind = Indicator(position=pos)
+                operations._fill_indicator(ind, row)
+                goal.indicators.append(ind)
+            db.session.add_all([proj, goal])
+            pending.append((proj, goal))
             report.created += 1
+            if len(pending) >= batch:
+                flush_new()
         else:
-            for k, v in values.items():
-                setattr(proj, k, v)
-            proj.department_id = unit.department.id
-            goal = proj.current_goal or PerformanceGoal(project=proj, version=1, state=GoalState.DRAFT)
-            goal.indicators.clear()
+            flush_new()
+            _update_project(proj, values, unit, parsed, rows, actor)
             report.updated += 1
-        goal.overall_goal = parsed.overall_goal
-        for pos, (_n, row) in enumerate(parsed.indicators):
-            goal.indicators.append(Indicator(
-                position=pos, level1=Level1(row["level1"]), level2=Level2(row["level2"]), name=row["name"][:200],
-                operator=Operator(row["operator"]),
-                target_value=None if row["operator"] == Operator.QUALITATIVE.value else Decimal(str(row["target_value"])),
-                target_text=row["target_text"][:200], unit=row["unit"][:20], weight=Decimal(str(row["weight"]))))
-            report.indicators += 1
+        if report.indicators - written >= PROGRESS_EVERY:
+            written = report.indicators
+            progress(written)
+    flush_new()
+
+
+def _update_project(proj, values, unit, parsed, rows, actor) -> None:
+    lock(proj)
+    project_before = operations._project_snapshot(proj)
+    for k, v in values.items():
+        if getattr(proj, k) != v:
+            setattr(proj, k, v)
+    if proj.department_id != unit.department.id:
+        proj.department_id = unit.department.id
+    goal = proj.current_goal
     db.session.flush()
-    record_change(actor, "project.import", actor, after={"created": report.created, "updated": report.updated,
-                                                          "indicators": report.indicators})
-    return report
+    old, new = operations.changes(project_before, operations._project_snapshot(proj))
+    if new:
+        record_change(actor, "project.import", proj, before=old, after=new)
+    if goal is None:
+        goal = PerformanceGoal(project=proj, version=1, state=GoalState.DRAFT)
+        db.session.add(goal)
+        operations.replace_goal_table(goal, parsed.overall_goal, rows, actor=actor, action="goal.import", new=True)
+    else:
+        operations.replace_goal_table(goal, parsed.overall_goal, rows, actor=actor, action="goal.import")

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from portal.core import parsing
 from portal.core.audit import record_change
 from portal.core.errors import DomainError
 from portal.core.excel import read_rows
+from portal.core.permissions import can
 from portal.extensions import db
-from portal.performance import operations as ops
+from portal.performance import operations
 from portal.performance.models import LEVEL2_OF, Level2, LibraryIndicator, Operator, StandardSource
 
 LIBRARY_COLUMNS = ["行业", "支出方向", "一级指标", "二级指标", "三级指标", "运算符号", "建议指标值", "度量单位",
@@ -118,9 +120,19 @@ class LibraryImport:
     updated: int = 0
 
 
+def _library_text_limits() -> dict[int, int]:
+    from portal.performance.forms import LibraryItemForm
+
+    return {0: 60, 1: parsing.text_limit(LibraryItemForm, "direction"), 4: parsing.text_limit(LibraryItemForm, "name"),
+            6: parsing.text_limit(LibraryItemForm, "suggested_value"), 7: parsing.text_limit(LibraryItemForm, "unit")}
+
+
+LIBRARY_TEXT_LIMITS = _library_text_limits()  # column → limit; 行业 (sector) is a 60-character column
+
+
 def import_library(data: bytes, *, actor) -> LibraryImport:
     """All-or-nothing import of library rows (新增或按 行业+支出方向+三级指标 更新)."""
-    if not ops.is_finance_officer(actor) and not actor.has_role("admin"):
+    if not can(actor, "edit", LibraryIndicator):
         raise DomainError(_("只有财政绩效管理人员可以维护指标库。"))
     from portal.performance.excel_io import LEVEL1S, LEVEL2S, OPERATORS, _s
 
@@ -151,28 +163,61 @@ def import_library(data: bytes, *, actor) -> LibraryImport:
             problems.append((5, _("运算符号应为 ≥ ≤ = > < 或 定性。")))
         if source is None:
             problems.append((8, _("指标值确定依据应为计划标准、历史标准、行业标准、预算支出标准或其他。")))
+        for col, limit in LIBRARY_TEXT_LIMITS.items():  # the item form's limits (the same columns)
+            message = parsing.too_long(_s(values[col]), limit)
+            if message:
+                problems.append((col, message))
         if (sector, direction, name) in seen:
             problems.append((4, _("与文件中前面的行重复。")))
         seen.add((sector, direction, name))
         for col, message in problems:
             result.errors.append((number, LIBRARY_COLUMNS[col], message))
-        result.rows.append(dict(sector=sector[:60], direction=direction[:100], level1=l1, level2=l2, name=name[:200],
-                                operator=op, suggested_value=_s(values[6])[:100], unit=_s(values[7])[:20],
-                                source=source))
+        result.rows.append(dict(sector=sector, direction=direction, level1=l1, level2=l2, name=name,
+                                operator=op, suggested_value=_s(values[6]), unit=_s(values[7]), source=source))
     if result.errors:
         return result
     existing = {(i.sector, i.direction, i.name): i for i in db.session.scalars(sa.select(LibraryIndicator))}
     for row in result.rows:
         item = existing.get((row["sector"], row["direction"], row["name"]))
         if item is None:
-            db.session.add(LibraryIndicator(**row))
+            item = LibraryIndicator(**row)
+            db.session.add(item)
+            db.session.flush()
+            record_change(actor, "library.add", item, after=_audit_values(item))
             result.added += 1
-        else:
-            for k, v in row.items():
+            continue
+        before = _audit_values(item)
+        for k, v in row.items():
+            if getattr(item, k) != v:
                 setattr(item, k, v)
+        old, new = operations.changes(before, _audit_values(item))
+        if new:
+            record_change(actor, "library.update", item, before=old, after=new)
             result.updated += 1
     db.session.flush()
-    record_change(actor, "library.import", actor, after={"added": result.added, "updated": result.updated})
+    return result
+
+
+def _audit_values(item: LibraryIndicator) -> dict:
+    return {k: str(getattr(getattr(item, k), "value", getattr(item, k))) for k in LIBRARY_FIELDS}
+
+
+LIBRARY_FIELDS = ("sector", "direction", "level1", "level2", "name", "operator", "suggested_value", "unit", "source")
+
+
+class LibraryImportRefused(DomainError):
+    def __init__(self, result: LibraryImport):
+        super().__init__(_("文件有错误，未导入任何数据。"))
+        self.result = result
+
+
+def import_library_file(upload, *, actor) -> LibraryImport:
+    """The library page's import: every row checked, written only when the whole file is clean."""
+    if not upload or not getattr(upload, "filename", ""):
+        raise DomainError(_("请选择要导入的 Excel 文件。"), field="file")
+    result = import_library(upload.read(), actor=actor)
+    if result.errors:
+        raise LibraryImportRefused(result)
     return result
 
 

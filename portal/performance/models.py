@@ -1,3 +1,4 @@
+# Over 400 lines: projects, goals, indicators, monitoring reports and evaluations share enums and relationships.
 """Performance data (绩效数据): projects, goals with indicator tables, evaluations.
 
 Amounts are yuan in exact decimals (shown in 万元 where officials use it).
@@ -8,12 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation
 from portal.core.db import Money, TimestampMixin, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.versions import Versioned
 from portal.extensions import db
 
 
@@ -44,6 +47,7 @@ class Grade(LabelledEnum):
 
     @classmethod
     def for_score(cls, score) -> Grade:
+        """Half-open bands, each lower bound included: 优 [90, 100], 良 [80, 90), 中 [60, 80), 差 [0, 60)."""
         score = Decimal(str(score))
         if score >= 90:
             return cls.EXCELLENT
@@ -114,8 +118,13 @@ class EvaluationState(LabelledEnum):
 
 
 @register_record_type
-class Project(TimestampMixin, db.Model):
+class Project(Versioned, TimestampMixin, db.Model):
     __tablename__ = "projects"
+    # how a stale-save message names the fields another user changed
+    field_labels = {"code": _l("项目编码"), "name": _l("项目名称"), "year": _l("年度"), "kind": _l("项目类型"),
+                    "budget_type": _l("预算类型"), "unit_id": _l("责任单位"), "initial_budget": _l("年初预算数"),
+                    "annual_budget": _l("全年预算数"), "executed": _l("全年执行数"), "description": _l("项目概况"),
+                    "status": _l("状态")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40))  # code from the budget system
@@ -161,10 +170,12 @@ class Project(TimestampMixin, db.Model):
 
 
 @register_record_type
-class PerformanceGoal(TimestampMixin, db.Model):
+class PerformanceGoal(Versioned, TimestampMixin, db.Model):
     """绩效目标: one per project-year; an approved goal is locked and a change is a new version."""
 
     __tablename__ = "performance_goals"
+    field_labels = {"overall_goal": _l("总体目标"), "order": _l("指标顺序"), "indicators": _l("指标表"),
+                    "state": _l("状态"), "review_grade": _l("审核等级"), "review_comment": _l("审核意见")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -189,10 +200,13 @@ class PerformanceGoal(TimestampMixin, db.Model):
 
 
 @register_record_type
-class Indicator(db.Model):
+class Indicator(Versioned, db.Model):
     """A row of the indicator table (绩效指标表)."""
 
     __tablename__ = "indicators"
+    field_labels = {"level1": _l("一级指标"), "level2": _l("二级指标"), "name": _l("三级指标"),
+                    "operator": _l("运算符号"), "target_value": _l("指标值"), "target_text": _l("指标值"),
+                    "unit": _l("度量单位"), "weight": _l("分值")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     goal_id: Mapped[int] = mapped_column(sa.ForeignKey("performance_goals.id", ondelete="CASCADE"), index=True)
@@ -221,10 +235,12 @@ class Indicator(db.Model):
 
 
 @register_record_type
-class Evaluation(TimestampMixin, db.Model):
+class Evaluation(Versioned, TimestampMixin, db.Model):
     """绩效评价: a score out of 100 and its grade, problems found and suggestions."""
 
     __tablename__ = "evaluations"
+    field_labels = {"state": _l("状态"), "score": _l("总分"), "grade": _l("评价等级"),
+                    "conclusion": _l("综合评价结论"), "suggestions": _l("建议")}  # lines are named by their label
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
@@ -281,14 +297,21 @@ class QualitativeTier(LabelledEnum):  # 定性指标完成情况
     MISSED = "missed", "未达成", "Not achieved", "tag-red"
 
 
-class PerformanceSetting(db.Model):
+class PerformanceSetting(Versioned, db.Model):
     """Administrator-configurable rules stored as JSON (thresholds, framework weights, result rules)."""
 
     __tablename__ = "performance_settings"
+    field_labels = {"red_below": _l("红灯阈值"), "green_from": _l("绿灯起点"), "blue_from": _l("蓝灯起点"),
+                    "lag_points": _l("执行滞后预警"), "decision": _l("决策"), "process": _l("过程"),
+                    "output": _l("产出"), "benefit": _l("效益")}
 
     key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text, default="{}")
     updated_at: Mapped[datetime | None]
+
+    @property
+    def id(self) -> str:  # the audit log and the stale-save message name a record by its id
+        return self.key
 
 
 @register_record_type
@@ -312,6 +335,13 @@ class MonitoringReport(TimestampMixin, db.Model):
     project: Mapped[Project] = relationship()
     values: Mapped[list[MonitoringValue]] = relationship(back_populates="report", cascade="all, delete-orphan",
                                                          order_by="MonitoringValue.id")
+
+    @property
+    def over_budget(self) -> bool:
+        """执行数超预算: computed from the execution and the project's budget, never stored."""
+        from portal.performance.monitoring import over_budget
+
+        return over_budget(self.executed, self.project.annual_budget)
 
     __table_args__ = (
         sa.UniqueConstraint("project_id", "month"),
@@ -337,10 +367,12 @@ class MonitoringValue(db.Model):
 
 
 @register_record_type
-class LibraryIndicator(db.Model):
+class LibraryIndicator(Versioned, db.Model):
     """指标库: a reusable indicator by sector (行业) and spending direction (支出方向)."""
 
     __tablename__ = "indicator_library"
+    field_labels = {"sector": _l("行业"), "direction": _l("支出方向"), "name": _l("三级指标"),
+                    "suggested_value": _l("建议指标值"), "unit": _l("度量单位")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sector: Mapped[str] = mapped_column(sa.String(60), index=True)

@@ -117,3 +117,19 @@ def indicator_light(*, operator, level2, target, value_so_far, expected=None, ti
         return positive_light(target, value_so_far, month, t)
     judged = expected if to_decimal(expected) is not None else value_so_far
     return range_light(operator, target, judged)
+
+
+def default_month(year: int, today) -> int:
+    """The checkpoint a monitoring page opens on (截止月份): the current month during the project's
+    year, December once the year is over, January before it starts."""
+    if year < today.year:
+        return 12
+    if year > today.year:
+        return 1
+    return today.month
+
+
+def over_budget(executed, budget) -> bool:
+    """执行数超预算: spent more than the year's budget (a typing error or spending to be checked)."""
+    executed, budget = to_decimal(executed), to_decimal(budget)
+    return executed is not None and budget is not None and executed > budget

@@ -1,5 +1,12 @@
+# Over 400 lines: projects, goals, indicator tables, monitoring and evaluations; to be split by stage.
 """The only writers of performance data. They validate (DomainError with a Chinese message),
-change state, write the audit log and notify; they never read `request`. The caller commits."""
+change state, write the audit log and notify; they never read `request`. The caller commits (through
+`portal.core.writes.perform`, one commit per request).
+
+Every edit takes the `version` (lock_version) its form was built on and refuses a stale save
+(`expect_version`) after taking the row lock; transitions and hand-written state checks lock
+first (`lock`); a change of children (indicator rows, evaluation lines) `touch()`es the parent.
+Each record changed gets one audit entry with before and after of the changed fields only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,16 +15,19 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.accounts.models import Organisation, OrgKind, Role, User
-from portal.core import clock
+from portal.accounts.models import Organisation, OrgKind, User
+from portal.core import clock, reach
 from portal.core.audit import record_change
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, StaleRecord
+from portal.core.locale import N_
 from portal.core.notifications import notify
 from portal.core.permissions import can, org_subtree_ids
+from portal.core.registry import require_gates
 from portal.core.states import StateMachine, Transition
+from portal.core.versions import expect_version, touch
+from portal.core.writes import lock
 from portal.extensions import db
-from portal.performance import monitoring as mon
-from portal.performance import scoring, settings
+from portal.performance import monitoring, scoring, settings
 from portal.performance.models import (
     LEVEL2_OF,
     BudgetType,
@@ -31,6 +41,7 @@ from portal.performance.models import (
     Indicator,
     Level1,
     Level2,
+    LibraryIndicator,
     MonitoringReport,
     MonitoringValue,
     Operator,
@@ -39,6 +50,7 @@ from portal.performance.models import (
     ProjectKind,
     ProjectStatus,
     QualitativeTier,
+    StandardSource,
 )
 
 PROJECT_FIELDS = ["code", "name", "year", "kind", "budget_type", "unit_id", "initial_budget", "annual_budget",
@@ -65,7 +77,8 @@ def parse_decimal(value, *, field_name: str, label: str, required: bool = False,
 
 
 def is_finance_officer(user) -> bool:
-    return user.is_finance and user.has_role(Role.FINANCE_OFFICER)
+    """财政绩效管理人员: who writes every project in the reach table (portal/core/reach.py)."""
+    return reach.reaches_all(user, "project", reach.WRITE)
 
 
 def units_in_reach(user) -> list[Organisation]:
@@ -122,7 +135,13 @@ def _apply_project_data(project: Project, data: dict, actor) -> None:
 
 
 def _project_snapshot(project: Project) -> dict:
-    return {f: str(getattr(project, f)) for f in PROJECT_FIELDS}
+    return {f: _text(getattr(project, f)) for f in PROJECT_FIELDS}
+
+
+def changes(before: dict, after: dict) -> tuple[dict, dict]:
+    """The fields that differ, as (before, after) — what an audit entry records."""
+    changed = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
 
 
 def create_project(data: dict, *, actor) -> Project:
@@ -136,14 +155,17 @@ def create_project(data: dict, *, actor) -> Project:
     return project
 
 
-def update_project(project: Project, data: dict, *, actor) -> Project:
+def update_project(project: Project, data: dict, *, actor, version) -> Project:
+    """Save the edit form; refused when the project changed since the form was built."""
     if not can(actor, "edit", project):
         raise DomainError(_("您无权修改该项目。"))
+    lock(project)
+    expect_version(project, version)
     before = _project_snapshot(project)
     _apply_project_data(project, data, actor)
-    after = _project_snapshot(project)
-    if before != after:
-        record_change(actor, "project.update", project, before=before, after=after)
+    old, new = changes(before, _project_snapshot(project))
+    if new:
+        record_change(actor, "project.update", project, before=old, after=new)
     return project
 
 
@@ -151,6 +173,7 @@ def stop_project(project: Project, reason: str, *, actor) -> None:
     """终止: a warned project is stopped and its money withdrawn (finance only)."""
     if not is_finance_officer(actor):
         raise DomainError(_("只有财政绩效管理人员可以终止项目。"))
+    lock(project)
     if project.status == ProjectStatus.STOPPED:
         raise DomainError(_("该项目已终止。"))
     if not (reason or "").strip():
@@ -162,6 +185,22 @@ def stop_project(project: Project, reason: str, *, actor) -> None:
            body=project.stop_reason)
 
 
+def attach_file(record, upload, *, actor, purpose: str, allowed: set[str]):
+    """A project document or an evaluation report (上传文件)."""
+    from portal.core.attachments import save_upload
+
+    if not upload or not getattr(upload, "filename", ""):
+        raise DomainError(_("请选择要上传的文件。"), field="file")
+    if isinstance(record, Project):
+        if not can(actor, "edit", record):
+            raise DomainError(_("您无权修改该项目。"))
+    elif not can(actor, "score", record):
+        raise DomainError(_("您无权填写该评价。"))
+    attachment = save_upload(upload, actor=actor, record=record, purpose=purpose, allowed=allowed)
+    record_change(actor, "attachment.add", record, after={"file": attachment.filename, "purpose": purpose})
+    return attachment
+
+
 def unit_users(project: Project) -> list[User]:
     ids = {project.unit_id, project.department_id}
     return list(db.session.scalars(sa.select(User).where(User.organisation_id.in_(ids), User.is_active_account)))
@@ -170,7 +209,7 @@ def unit_users(project: Project) -> list[User]:
 def finance_officers() -> list[User]:
     return [u for u in db.session.scalars(
         sa.select(User).join(Organisation).where(Organisation.kind == OrgKind.FINANCE_BUREAU, User.is_active_account))
-        if u.has_role(Role.FINANCE_OFFICER)]
+        if is_finance_officer(u)]
 
 
 # ---- goals and indicator rows ----------------------------------------------------------------
@@ -258,11 +297,13 @@ def validate_goal_rows(rows: list[dict], overall_goal: str = "x") -> GoalErrors:
 
 
 def goal_for(project: Project, *, actor) -> PerformanceGoal:
-    """The current goal, creating an empty draft (version 1) when there is none."""
+    """The current goal, creating an empty draft (version 1) when there is none. Under the
+    project's row lock, so two clicks on 填报绩效目标 make one goal."""
+    if not can(actor, "edit", project):
+        raise DomainError(_("您无权填报该项目的绩效目标。"))
+    lock(project)
     goal = project.current_goal
     if goal is None:
-        if not can(actor, "edit", project):
-            raise DomainError(_("您无权填报该项目的绩效目标。"))
         goal = PerformanceGoal(project=project, version=1, state=GoalState.DRAFT)
         db.session.add(goal)
         db.session.flush()
@@ -273,16 +314,19 @@ def goal_for(project: Project, *, actor) -> PerformanceGoal:
 def _require_editable(goal: PerformanceGoal, actor) -> None:
     if not can(actor, "edit", goal.project):
         raise DomainError(_("您无权修改该绩效目标。"))
+    lock(goal)
     if goal.state not in (GoalState.DRAFT, GoalState.RETURNED):
         raise DomainError(_("绩效目标处于“%(state)s”状态，不能修改。", state=goal.state.label))
 
 
-def set_overall_goal(goal: PerformanceGoal, text: str, *, actor) -> None:
+def set_overall_goal(goal: PerformanceGoal, text: str, *, actor, version) -> PerformanceGoal:
     _require_editable(goal, actor)
+    expect_version(goal, version)
     before = goal.overall_goal
     goal.overall_goal = (text or "").strip()
     if before != goal.overall_goal:
         record_change(actor, "goal.update", goal, before={"overall_goal": before}, after={"overall_goal": goal.overall_goal})
+    return goal
 
 
 def _fill_indicator(ind: Indicator, row: dict) -> None:
@@ -303,47 +347,139 @@ def _fill_indicator(ind: Indicator, row: dict) -> None:
     ind.weight = parse_decimal(row.get("weight"), field_name="weight", label=_("分值"), minimum=0)
 
 
-def add_indicator(goal: PerformanceGoal, row: dict, *, actor) -> Indicator:
+def _row_audit(ind: Indicator) -> dict:
+    """An indicator row as audit values (decimals without trailing zeros: 1500.0000 → 1500)."""
+    out = {}
+    for k, v in indicator_row(ind).items():
+        if isinstance(v, Decimal):
+            v = format(v.normalize(), "f")
+        out[k] = "" if v is None else str(getattr(v, "value", v))
+    return out
+
+
+def library_row(library_id, weight) -> dict:
+    """The row a library indicator (指标库) puts into a goal table."""
+    item = db.session.get(LibraryIndicator, int(library_id)) if str(library_id).isdigit() else None
+    if item is None:
+        raise DomainError(_("指标库中没有该指标。"), field="name")
+    qualitative = item.operator == Operator.QUALITATIVE
+    return {"level1": item.level1.value, "level2": item.level2.value, "name": item.name,
+            "operator": item.operator.value, "unit": item.unit, "weight": weight or "0",
+            "target_value": "" if qualitative else "".join(c for c in item.suggested_value if c.isdigit() or c == "."),
+            "target_text": item.suggested_value if qualitative else ""}
+
+
+def add_indicator(goal: PerformanceGoal, row: dict, *, actor, version, library_id=None) -> Indicator:
+    """A new row at the end of the table (typed, or picked from the library)."""
     _require_editable(goal, actor)
+    expect_version(goal, version)
+    if library_id:
+        row = library_row(library_id, row.get("weight"))
     ind = Indicator(goal=goal, position=(max((i.position for i in goal.indicators), default=-1) + 1))
     _fill_indicator(ind, row)
     db.session.add(ind)
     db.session.flush()
-    record_change(actor, "goal.indicator_add", goal, after={"indicator": ind.id, "name": ind.name})
+    touch(goal)
+    record_change(actor, "goal.indicator_add", ind, after=_row_audit(ind))
     return ind
 
 
-def update_indicator(ind: Indicator, row: dict, *, actor) -> Indicator:
-    _require_editable(ind.goal, actor)
-    before = {k: str(v) for k, v in indicator_row(ind).items()}
+def update_indicator(ind: Indicator, row: dict, *, actor, version) -> Indicator:
+    """Save one row edited in place; refused when the row changed since its form was built."""
+    goal = ind.goal
+    _require_editable(goal, actor)
+    lock(ind)
+    expect_version(ind, version)
+    before = _row_audit(ind)
     _fill_indicator(ind, row)
-    after = {k: str(v) for k, v in indicator_row(ind).items()}
-    if before != after:
-        record_change(actor, "goal.indicator_edit", ind.goal, before=before, after=after)
+    old, new = changes(before, _row_audit(ind))
+    if new:
+        touch(goal)
+        record_change(actor, "goal.indicator_edit", ind, before=old, after=new)
     return ind
 
 
-def delete_indicator(ind: Indicator, *, actor) -> None:
+def _order(goal: PerformanceGoal) -> list[str]:
+    return [i.name for i in goal.indicators]
+
+
+def _renumber(goal: PerformanceGoal, rows: list[Indicator]) -> None:
+    """Store the table's order. Positions are written with a plain UPDATE (not as an edit of each
+    row, which would make every open row form stale); the goal's version counts the reorder."""
+    for pos, other in enumerate(rows):
+        if other.position != pos:
+            db.session.execute(sa.update(Indicator).where(Indicator.id == other.id).values(position=pos),
+                               execution_options={"synchronize_session": False})
+    db.session.expire(goal, ["indicators"])
+    for other in rows:
+        if sa.inspect(other).persistent:
+            db.session.expire(other, ["position"])
+    touch(goal)
+
+
+def delete_indicator(ind: Indicator, *, actor, version) -> None:
     goal = ind.goal
     _require_editable(goal, actor)
-    record_change(actor, "goal.indicator_delete", goal, before={"indicator": ind.id, "name": ind.name})
-    goal.indicators.remove(ind)
+    lock(ind)
+    expect_version(ind, version)
+    before = _order(goal)
+    rows = [i for i in goal.indicators if i is not ind]
     db.session.delete(ind)
-    for pos, other in enumerate(goal.indicators):
-        other.position = pos
+    db.session.flush()
+    _renumber(goal, rows)
+    record_change(actor, "goal.indicator_delete", goal, before={"order": before}, after={"order": _order(goal)},
+                  comment=ind.name)
 
 
-def move_indicator(ind: Indicator, direction: int, *, actor) -> None:
+def move_indicator(ind: Indicator, direction: int, *, actor, version) -> None:
+    """Move a row one place up or down (the table's order is the goal's: its version is checked)."""
     goal = ind.goal
     _require_editable(goal, actor)
+    expect_version(goal, version)
     rows = list(goal.indicators)
     i = rows.index(ind)
     j = i + (1 if direction > 0 else -1)
-    if 0 <= j < len(rows):
-        rows[i], rows[j] = rows[j], rows[i]
-        for pos, other in enumerate(rows):
-            other.position = pos
-        goal.indicators.sort(key=lambda x: x.position)
+    if not 0 <= j < len(rows):
+        return
+    before = _order(goal)
+    rows[i], rows[j] = rows[j], rows[i]
+    _renumber(goal, rows)
+    record_change(actor, "goal.indicator_move", goal, before={"order": before}, after={"order": _order(goal)})
+
+
+COPIED_FIELDS = ("level1", "level2", "name", "operator", "target_value", "target_text", "unit", "weight")
+
+
+def _copied(ind: Indicator) -> dict:
+    return {k: getattr(ind, k) for k in COPIED_FIELDS}
+
+
+def copy_last_year(goal: PerformanceGoal, *, actor, version) -> list[Indicator]:
+    """复制上年指标: last year's indicator table (queries.last_year_goal) appended to the draft, each
+    row as it was; rows already in the table (same levels and name) are not copied twice."""
+    from portal.performance.queries import last_year_goal
+
+    _require_editable(goal, actor)
+    expect_version(goal, version)
+    source = last_year_goal(goal.project)
+    if source is None or not can(actor, "view", source.project):
+        raise DomainError(_("该项目上年没有可复制的绩效指标。"))
+    present = {(i.level1, i.level2, i.name) for i in goal.indicators}
+    rows = [i for i in source.indicators if (i.level1, i.level2, i.name) not in present]
+    if not rows:
+        raise DomainError(_("上年的指标已全部在指标表中，未重复复制。"))
+    before = goal_table_audit(goal)
+    position = max((i.position for i in goal.indicators), default=-1) + 1
+    added = [Indicator(goal=goal, position=position + n, **_copied(ind)) for n, ind in enumerate(rows)]
+    db.session.add_all(added)
+    db.session.flush()
+    db.session.expire(goal, ["indicators"])
+    touch(goal)
+    old, new = changes(before, goal_table_audit(goal))
+    record_change(actor, "goal.copy_last_year", goal, before=old, after=new,
+                  comment=_("复制自 %(year)s 年“%(name)s”第 %(v)s 版", year=source.project.year,
+                            name=source.project.name, v=source.version))
+    return added
 
 
 def _can_edit_goal(user, goal) -> bool:
@@ -352,25 +488,30 @@ def _can_edit_goal(user, goal) -> bool:
 
 GOAL_REVIEW = StateMachine("goal", [
     Transition("submit", {GoalState.DRAFT, GoalState.RETURNED}, GoalState.SUBMITTED, who=_can_edit_goal,
-               label="提交审核"),
+               label=N_("提交审核")),
     Transition("approve", {GoalState.SUBMITTED}, GoalState.APPROVED, who=lambda u, g: is_finance_officer(u),
-               label="审核通过"),
+               label=N_("审核通过")),
     Transition("return", {GoalState.SUBMITTED}, GoalState.RETURNED, who=lambda u, g: is_finance_officer(u),
-               label="退回修改", needs_comment=True),
+               label=N_("退回修改"), needs_comment=True),
 ])
 
 
-def submit_goal(goal: PerformanceGoal, *, actor, expected_state=None) -> None:
+def submit_goal(goal: PerformanceGoal, *, actor, expected_state=None) -> PerformanceGoal:
+    """提交审核: the transition takes the goal's row lock first, so parallel submissions make one
+    move; the table is checked as it is under the lock."""
+    require_gates("goal.proceed", goal.project)  # 先评估后入库 (nothing changed when refused)
+    GOAL_REVIEW.apply(goal, "submit", actor=actor, expected_state=expected_state)
     errors = validate_goal_rows([indicator_row(i) for i in goal.indicators], goal.overall_goal)
     if errors:
         raise DomainError("；".join(errors.messages()))
-    GOAL_REVIEW.apply(goal, "submit", actor=actor, expected_state=expected_state)
     goal.submitted_at = clock.now()
     notify(finance_officers(), _("绩效目标待审核：%(name)s", name=goal.project.name),
            link=f"/projects/{goal.project_id}/goal")
+    return goal
 
 
-def review_goal(goal: PerformanceGoal, decision: str, grade, comment: str, *, actor, expected_state=None) -> None:
+def review_goal(goal: PerformanceGoal, decision: str, grade, comment: str, *, actor,
+                expected_state=None) -> PerformanceGoal:
     """Finance grades the goal 优/良/中/差 and approves (优/良) or returns it (any grade, with comments)."""
     try:
         grade = Grade.coerce(grade)
@@ -380,36 +521,46 @@ def review_goal(goal: PerformanceGoal, decision: str, grade, comment: str, *, ac
         raise DomainError(_("审核等级为“%(g)s”的目标不能批复，请退回修改。", g=grade.label), field="grade")
     if decision not in ("approve", "return"):
         raise DomainError(_("请选择审核结论。"), field="decision")
-    GOAL_REVIEW.apply(goal, decision, actor=actor, comment=comment, expected_state=expected_state)
+    if decision == "approve":
+        require_gates("goal.proceed", goal.project)  # 先评估后入库: no budget without a supporting conclusion
+    GOAL_REVIEW.apply(goal, decision, actor=actor, comment=comment, expected_state=expected_state, audit=False)
+    # read under the lock the transition took; both moves start from 待审核
+    before = {"state": GoalState.SUBMITTED.value, "review_grade": goal.review_grade.value if goal.review_grade else "",
+              "review_comment": goal.review_comment}
     goal.review_grade, goal.review_comment = grade, (comment or "").strip()
+    after = {"state": goal.state.value, "review_grade": grade.value, "review_comment": goal.review_comment}
+    old, new = changes(before, after)
+    record_change(actor, f"goal.{decision}", goal, before=old, after=new, comment=goal.review_comment)
     if decision == "approve":
         goal.approved_at = clock.now()
         title = _("绩效目标已批复：%(name)s", name=goal.project.name)
     else:
         title = _("绩效目标被退回修改：%(name)s", name=goal.project.name)
     notify(unit_users(goal.project), title, link=f"/projects/{goal.project_id}/goal", body=goal.review_comment)
+    return goal
 
 
 def revise_goal(goal: PerformanceGoal, reason: str, *, actor) -> PerformanceGoal:
     """A change after approval: a new draft version with the reason; the old version is kept."""
-    if goal.state != GoalState.APPROVED:
-        raise DomainError(_("只有已批复的目标需要通过新版本调整。"))
     if not can(actor, "edit", goal.project):
         raise DomainError(_("您无权调整该绩效目标。"))
+    lock(goal)
+    if goal.state != GoalState.APPROVED:
+        raise DomainError(_("只有已批复的目标需要通过新版本调整。"))
     if not (reason or "").strip():
         raise DomainError(_("请填写调整理由。"), field="reason")
     new = PerformanceGoal(project=goal.project, version=goal.version + 1, state=GoalState.DRAFT,
                           overall_goal=goal.overall_goal, change_reason=reason.strip())
     db.session.add(new)
     for ind in goal.indicators:
-        new.indicators.append(Indicator(**{k: getattr(ind, k) for k in (
-            "position", "level1", "level2", "name", "operator", "target_value", "target_text", "unit", "weight")}))
+        new.indicators.append(Indicator(position=ind.position, **_copied(ind)))
     goal.state = GoalState.SUPERSEDED
     db.session.add(new)
     db.session.flush()
     record_change(actor, "goal.revise", goal, before={"state": "approved"}, after={"state": "superseded",
                   "new_version": new.version}, comment=reason.strip())
-    record_change(actor, "goal.create", new, after={"version": new.version}, comment=reason.strip())
+    record_change(actor, "goal.create", new, after={"version": new.version, "overall_goal": new.overall_goal,
+                                                    "order": _order(new)}, comment=reason.strip())
     return new
 
 
@@ -419,20 +570,20 @@ def approved_goal(project: Project) -> PerformanceGoal | None:
     return next((g for g in reversed(project.goals) if g.state == GoalState.APPROVED), None)
 
 
-def recompute_report(report: MonitoringReport, t: mon.Thresholds | None = None) -> None:
+def recompute_report(report: MonitoringReport, t: monitoring.Thresholds | None = None) -> None:
     t = t or settings.thresholds()
     project = report.project
-    report.lag_warning = mon.execution_warning(report.executed, project.annual_budget, report.month, t)
+    report.lag_warning = monitoring.execution_warning(report.executed, project.annual_budget, report.month, t)
     red = 0
     for value in report.values:
         ind = value.indicator
-        light = mon.indicator_light(operator=ind.operator, level2=ind.level2, target=ind.target_value,
-                                    value_so_far=value.value_so_far, expected=value.expected,
-                                    tier=value.tier.value if value.tier else None, month=report.month, t=t)
+        light = monitoring.indicator_light(operator=ind.operator, level2=ind.level2, target=ind.target_value,
+                                           value_so_far=value.value_so_far, expected=value.expected,
+                                           tier=value.tier.value if value.tier else None, month=report.month, t=t)
         value.light = light.value
-        red += light == mon.Light.RED
+        red += light == monitoring.Light.RED
     report.red_count = red
-    report.warning = report.lag_warning or red > 0
+    report.warning = report.lag_warning or red > 0 or report.over_budget
 
 
 def save_monitoring(project: Project, month, executed, values: dict[int, dict], *, actor,
@@ -440,6 +591,7 @@ def save_monitoring(project: Project, month, executed, values: dict[int, dict], 
     """Create or update the checkpoint report for `month` (values: indicator id → fields)."""
     if not can(actor, "edit", project):
         raise DomainError(_("您无权填报该项目的运行监控。"))
+    lock(project)  # one report per month: two saves of the same month queue here
     if project.status == ProjectStatus.STOPPED:
         raise DomainError(_("项目已终止，不再填报运行监控。"))
     goal = approved_goal(project)
@@ -454,9 +606,12 @@ def save_monitoring(project: Project, month, executed, values: dict[int, dict], 
     executed = parse_decimal(executed, field_name="executed", label=_("执行数"), required=True, minimum=0)
     report = db.session.scalar(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id,
                                                                  MonitoringReport.month == month))
+    before = None
     if report is None:
         report = MonitoringReport(project=project, month=month)
         db.session.add(report)
+    else:
+        before = _report_audit(report)
     report.goal_id, report.executed, report.note = goal.id, executed, (note or "").strip()
     report.reported_by_id = actor.id
     existing = {v.indicator_id: v for v in report.values}
@@ -478,38 +633,120 @@ def save_monitoring(project: Project, month, executed, values: dict[int, dict], 
         row.reason = (data.get("reason") or "").strip()
     db.session.flush()
     recompute_report(report)
-    record_change(actor, "monitoring.report", report, after={"month": month, "executed": str(executed),
-                  "warning": report.warning, "red": report.red_count})
+    after = _report_audit(report)
+    if before is None:
+        record_change(actor, "monitoring.report", report, after=after)
+    else:
+        old, new = changes(before, after)
+        if new:
+            record_change(actor, "monitoring.report", report, before=old, after=new)
     if report.warning:
         notify(finance_officers(), _("运行监控预警：%(name)s", name=project.name), link=f"/projects/{project.id}")
     return report
 
 
-def update_thresholds(t: mon.Thresholds, *, actor) -> int:
-    """Store new thresholds and recompute every report's lights; returns the number recomputed."""
-    if not actor.has_role(Role.ADMIN):
-        raise DomainError(_("只有系统管理员可以修改预警阈值。"))
+def _report_audit(report: MonitoringReport) -> dict:
+    values = {v.indicator.name: "/".join(_text(x) for x in (v.value_so_far, v.expected, v.tier, v.reason))
+              for v in report.values}
+    return {"month": report.month, "executed": _text(report.executed), "note": report.note,
+            "warning": report.warning, "red": report.red_count, "values": values}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(getattr(value, "value", value))
+
+
+SETTING_FORM_KEYS = {settings.THRESHOLDS: "v_thresholds", settings.FRAMEWORK: "v_framework",
+                     settings.RESULT_RULES: "v_rules"}
+
+
+def setting_versions() -> dict[str, int]:
+    """The version of each settings row the settings form is built on (0: not stored yet)."""
+    return {key: getattr(settings.setting_row(key), "lock_version", 0) for key in SETTING_FORM_KEYS}
+
+
+def update_settings(values: dict, *, actor, versions: dict) -> int:
+    """The administrator's rules page in one save: monitoring thresholds (every report's lights
+    are recomputed when they change), the evaluation framework's weights and the result rules.
+    `versions`: settings key → the version the form was built on; any stale one refuses the
+    whole save. One audit entry per setting changed, with the changed values only. Returns the
+    number of monitoring reports recomputed."""
+    from portal.core.versions import changed_by_message
+    from portal.performance.models import PerformanceSetting
+
+    if not can(actor, "edit", PerformanceSetting):
+        raise DomainError(_("只有系统管理员可以修改绩效规则设置。"))
+    rows = {key: settings.setting_row(key) for key in SETTING_FORM_KEYS}
+    for key, row in rows.items():
+        if row is not None:
+            lock(row)
+        try:
+            submitted = int(versions.get(key))
+        except (TypeError, ValueError):
+            raise StaleRecord(_("表单缺少版本信息，请刷新页面后重新填写。")) from None
+        if submitted != getattr(row, "lock_version", 0):
+            raise StaleRecord(changed_by_message(row) if row is not None else
+                              _("该记录已被他人修改，您的修改未保存（页面保留了您填写的内容）。请刷新查看最新内容后再提交。"))
+
+    def number(name: str, default: str | None = None) -> Decimal:
+        raw = (values.get(name) or default or "").strip()
+        try:
+            value = Decimal(raw)
+        except (InvalidOperation, ValueError):
+            raise DomainError(_("请填写数字。"), field=name) from None
+        if not value.is_finite():
+            raise DomainError(_("请填写数字。"), field=name)
+        return value
+
+    t = monitoring.Thresholds(**{k: number(k) for k in THRESHOLD_KEYS})
     try:
         t.validate()
     except ValueError:
         raise DomainError(_("阈值须满足：红灯线 < 绿灯线 < 蓝灯线，且滞后阈值在 0–100 之间。")) from None
-    settings.store_thresholds(t)
+    weights = {part: number(f"w_{part}") for part, _label in settings.FRAMEWORK_PARTS}
+    if sum(weights.values()) != 100 or any(w < 0 for w in weights.values()):
+        raise DomainError(_("评价框架各部分分值合计须为 100。"))
+    rules = {}
+    for g in Grade:
+        rules[g.value] = {"percent": str(number(f"r_{g.value}_percent", "0")),
+                          "no_budget": bool(values.get(f"r_{g.value}_none")),
+                          "priority": bool(values.get(f"r_{g.value}_priority")),
+                          "text": (values.get(f"r_{g.value}_text") or "").strip()[:60]}
+
+    old_t = settings.thresholds()
+    _save_setting(actor, settings.THRESHOLDS, {k: str(getattr(t, k)) for k in THRESHOLD_KEYS},
+                  {k: _text(getattr(old_t, k)) for k in THRESHOLD_KEYS}, {k: _text(getattr(t, k)) for k in THRESHOLD_KEYS})
+    _save_setting(actor, settings.FRAMEWORK, {k: str(v) for k, v in weights.items()},
+                  {k: _text(v) for k, v in settings.framework_weights().items()},
+                  {k: _text(v) for k, v in weights.items()})
+    _save_setting(actor, settings.RESULT_RULES, rules, _flat_rules(settings.result_rules()), _flat_rules(rules))
+    if all(getattr(old_t, k) == getattr(t, k) for k in THRESHOLD_KEYS):
+        return 0
     n = 0
     for report in db.session.scalars(sa.select(MonitoringReport)):
         recompute_report(report, t)
         n += 1
-    record_change(actor, "settings.thresholds", _settings_record(), after={k: str(getattr(t, k)) for k in
-                  ("red_below", "green_from", "blue_from", "lag_points")})
     return n
 
 
-def _settings_record():
-    from portal.performance.models import PerformanceSetting
+THRESHOLD_KEYS = ("red_below", "green_from", "blue_from", "lag_points")
 
-    class _Rec:  # the audit log wants a table name and an id
-        __tablename__ = PerformanceSetting.__tablename__
-        id = settings.THRESHOLDS
-    return _Rec()
+
+def _flat_rules(rules: dict) -> dict:
+    return {f"{grade}.{k}": (_text(Decimal(str(v))) if k == "percent" else v)
+            for grade, rule in rules.items() for k, v in rule.items()}
+
+
+def _save_setting(actor, key: str, stored, before: dict, after: dict) -> None:
+    old, new = changes(before, after)
+    if not new:
+        return
+    row = settings.store(key, stored)
+    record_change(actor, f"settings.{key}", row, before=old, after=new)
 
 
 # ---- evaluations -----------------------------------------------------------------------------
@@ -522,6 +759,7 @@ def start_self_evaluation(project: Project, *, actor) -> Evaluation:
     """单位自评 built from the approved goal: one line per indicator plus 预算执行率 (10)."""
     if not can(actor, "edit", project):
         raise DomainError(_("您无权对该项目开展自评。"))
+    lock(project)  # one self-evaluation per project, however many clicks
     goal = approved_goal(project)
     if goal is None:
         raise DomainError(_("绩效目标批复后才能开展自评。"))
@@ -565,13 +803,36 @@ def _score_self(evaluation: Evaluation) -> scoring.Result:
 def _require_scoring(evaluation: Evaluation, actor) -> None:
     if not can(actor, "score", evaluation):
         raise DomainError(_("您无权填写该评价。"))
+    lock(evaluation)
     if evaluation.state == EvaluationState.COMPLETED:
         raise DomainError(_("评价已完成，不能再修改。"))
 
 
-def save_self_evaluation(evaluation: Evaluation, entries: dict, *, actor, executed=None) -> scoring.Result:
-    """entries: line id → {actual, tier, applicable, reason}. Scores and grade are computed."""
-    _require_scoring(evaluation, actor)
+def _evaluation_audit(evaluation: Evaluation) -> dict:
+    """The evaluation and its lines as audit values (a line: actual/tier/applicable/score/reason)."""
+    out = {"state": evaluation.state.value, "score": _text(evaluation.score), "grade": _text(evaluation.grade),
+           "conclusion": evaluation.conclusion, "suggestions": evaluation.suggestions}
+    for ln in evaluation.lines:
+        out[f"{ln.position + 1}. {ln.label}"] = "/".join(
+            (_text(ln.actual), _text(ln.tier), "" if ln.applicable else "n/a", _text(ln.score), ln.reason or ""))
+    return out
+
+
+def _audited(evaluation: Evaluation, actor, action: str, change) -> None:
+    """Run `change()` on the evaluation (or its lines) and write one entry with what changed."""
+    project = evaluation.project
+    before, executed = _evaluation_audit(evaluation), project.executed
+    change()
+    old, new = changes(before, _evaluation_audit(evaluation))
+    if new:
+        touch(evaluation)
+        record_change(actor, action, evaluation, before=old, after=new)
+    if project.executed != executed:
+        record_change(actor, "project.update", project, before={"executed": _text(executed)},
+                      after={"executed": _text(project.executed)})
+
+
+def _fill_self(evaluation: Evaluation, entries: dict, executed=None) -> scoring.Result:
     for line_id, data in entries.items():
         line = _line(evaluation, line_id)
         if line.part == "execution":
@@ -589,19 +850,49 @@ def save_self_evaluation(evaluation: Evaluation, entries: dict, *, actor, execut
         line.reason = (data.get("reason") or "").strip()
     if executed is not None:
         project = evaluation.project
-        project.executed = parse_decimal(executed, field_name="executed", label=_("全年执行数"), required=True,
-                                         minimum=0)
+        amount = parse_decimal(executed, field_name="executed", label=_("全年执行数"), required=True, minimum=0)
+        if amount != project.executed:
+            project.executed = amount
         execution_line = next(ln for ln in evaluation.lines if ln.part == "execution")
         execution_line.actual, execution_line.target = project.executed, project.annual_budget
-    result = _score_self(evaluation)
-    record_change(actor, "evaluation.score", evaluation, after={"score": str(evaluation.score),
-                                                                "grade": str(evaluation.grade)})
-    return result
+    return _score_self(evaluation)
+
+
+def save_self_evaluation(evaluation: Evaluation, entries: dict, *, actor, executed=None) -> None:
+    """entries: line id → {actual, tier, applicable, reason}. Scores and grade are computed."""
+    _require_scoring(evaluation, actor)
+    _audited(evaluation, actor, "evaluation.score", lambda: _fill_self(evaluation, entries, executed))
+
+
+def save_evaluation(evaluation: Evaluation, values, *, actor, version, complete: bool = False) -> Evaluation:
+    """The evaluation page's one save: the lines from the form `values` (a{id} actual, t{id} tier,
+    na{id} not applicable, r{id} reason; s{id} framework scores), then 完成评价 when `complete`.
+    Refused when the evaluation changed since the page was built."""
+    _require_scoring(evaluation, actor)
+    expect_version(evaluation, version)
+
+    def change():
+        if evaluation.mode == EvaluationMode.SELF:
+            entries = {ln.id: {"actual": values.get(f"a{ln.id}"), "tier": values.get(f"t{ln.id}"),
+                               "applicable": not values.get(f"na{ln.id}"), "reason": values.get(f"r{ln.id}", "")}
+                       for ln in evaluation.lines}
+            _fill_self(evaluation, entries, values.get("executed") or None)
+        else:
+            _fill_framework(evaluation, {str(ln.id): values.get(f"s{ln.id}") for ln in evaluation.lines},
+                            values.get("conclusion", ""), values.get("suggestions", ""))
+        if complete:
+            _complete(evaluation)
+
+    _audited(evaluation, actor, "evaluation.complete" if complete else "evaluation.score", change)
+    return evaluation
 
 
 def start_framework_evaluation(project: Project, mode, *, actor, agency_id=None) -> Evaluation:
     """部门评价 / 财政评价 on the common framework (决策/过程/产出/效益)."""
-    mode = EvaluationMode.coerce(mode)
+    try:
+        mode = EvaluationMode.coerce(mode)
+    except ValueError:
+        raise DomainError(_("请选择评价方式。"), field="mode") from None
     if mode == EvaluationMode.SELF:
         return start_self_evaluation(project, actor=actor)
     if mode == EvaluationMode.FINANCE and not is_finance_officer(actor):
@@ -625,9 +916,7 @@ def start_framework_evaluation(project: Project, mode, *, actor, agency_id=None)
     return evaluation
 
 
-def save_framework_scores(evaluation: Evaluation, scores: dict, *, actor, conclusion: str = "",
-                          suggestions: str = "") -> Decimal:
-    _require_scoring(evaluation, actor)
+def _fill_framework(evaluation: Evaluation, scores: dict, conclusion: str = "", suggestions: str = "") -> Decimal:
     for line in evaluation.lines:
         value = parse_decimal(scores.get(str(line.id), scores.get(line.id)), field_name=f"s{line.id}",
                               label=_("“%(n)s”得分", n=line.label), minimum=0)
@@ -640,12 +929,18 @@ def save_framework_scores(evaluation: Evaluation, scores: dict, *, actor, conclu
     evaluation.score = scoring.q2(raw * 100 / possible) if possible else Decimal("0.00")
     evaluation.grade = Grade.for_score(evaluation.score)
     evaluation.conclusion, evaluation.suggestions = (conclusion or "").strip(), (suggestions or "").strip()
-    record_change(actor, "evaluation.score", evaluation, after={"score": str(evaluation.score)})
     return evaluation.score
 
 
-def complete_evaluation(evaluation: Evaluation, *, actor) -> None:
+def save_framework_scores(evaluation: Evaluation, scores: dict, *, actor, conclusion: str = "",
+                          suggestions: str = "") -> Decimal:
     _require_scoring(evaluation, actor)
+    _audited(evaluation, actor, "evaluation.score",
+             lambda: _fill_framework(evaluation, scores, conclusion, suggestions))
+    return evaluation.score
+
+
+def _complete(evaluation: Evaluation) -> None:
     if evaluation.mode == EvaluationMode.SELF:
         missing = [ln.label for ln in evaluation.lines if ln.applicable and ln.part != "execution" and (
             (ln.operator == Operator.QUALITATIVE and ln.tier is None)
@@ -657,12 +952,16 @@ def complete_evaluation(evaluation: Evaluation, *, actor) -> None:
     elif any(ln.score is None for ln in evaluation.lines):
         raise DomainError(_("请先为每一部分打分。"))
     evaluation.state, evaluation.completed_at = EvaluationState.COMPLETED, clock.now()
-    record_change(actor, "evaluation.complete", evaluation, before={"state": "draft"},
-                  after={"state": "completed", "score": str(evaluation.score), "grade": str(evaluation.grade)})
+
+
+def complete_evaluation(evaluation: Evaluation, *, actor) -> None:
+    _require_scoring(evaluation, actor)
+    _audited(evaluation, actor, "evaluation.complete", lambda: _complete(evaluation))
 
 
 def add_finding(evaluation: Evaluation, *, actor, description: str, category: str = "", amount=None,
                 suggestion: str = "") -> EvaluationFinding:
+    lock(evaluation)
     if not can(actor, "score", evaluation) and not (evaluation.state == EvaluationState.COMPLETED
                                                     and is_finance_officer(actor)):
         raise DomainError(_("您无权为该评价登记问题。"))
@@ -677,6 +976,149 @@ def add_finding(evaluation: Evaluation, *, actor, description: str, category: st
     record_change(actor, "evaluation.finding_add", evaluation, after={"finding": finding.id,
                                                                       "description": finding.description[:200]})
     return finding
+
+
+# ---- indicator library -----------------------------------------------------------------------
+
+LIBRARY_EDIT_FIELDS = ("direction", "name", "suggested_value", "unit", "source")
+
+
+def update_library_indicator(item: LibraryIndicator, data: dict, *, actor, version) -> LibraryIndicator:
+    """Edit one library indicator; refused when it changed (an edit, an import) since the form."""
+    if not can(actor, "edit", item):
+        raise DomainError(_("只有财政绩效管理人员可以维护指标库。"))
+    lock(item)
+    expect_version(item, version)
+    name, direction = (data.get("name") or "").strip()[:200], (data.get("direction") or "").strip()[:100]
+    if not name:
+        raise DomainError(_("请填写三级指标名称。"), field="name")
+    try:
+        source = StandardSource.coerce(data.get("source"))
+    except ValueError:
+        raise DomainError(_("指标值确定依据应为计划标准、历史标准、行业标准、预算支出标准或其他。"), field="source") from None
+    taken = db.session.scalar(sa.select(LibraryIndicator.id).where(
+        LibraryIndicator.sector == item.sector, LibraryIndicator.direction == direction,
+        LibraryIndicator.name == name, LibraryIndicator.id != item.id))
+    if taken:
+        raise DomainError(_("该行业和支出方向下已有同名指标。"), field="name")
+    before = {k: _text(getattr(item, k)) for k in LIBRARY_EDIT_FIELDS}
+    values = {"direction": direction, "name": name, "suggested_value": (data.get("suggested_value") or "").strip()[:100],
+              "unit": (data.get("unit") or "").strip()[:20], "source": source}
+    for k, v in values.items():
+        if getattr(item, k) != v:
+            setattr(item, k, v)
+    old, new = changes(before, {k: _text(getattr(item, k)) for k in LIBRARY_EDIT_FIELDS})
+    if new:
+        record_change(actor, "library.update", item, before=old, after=new)
+    return item
+
+
+# ---- bulk writes (the integration API) -------------------------------------------------------
+
+class BulkRefused(DomainError):
+    """Some items of a bulk request were refused; nothing was saved. `details`: index, field,
+    message per refused item; `stale` when one was refused for its version (HTTP 409)."""
+
+    def __init__(self, details: list[dict], stale: bool = False):
+        super().__init__(_("数据未通过校验，未保存任何项目。"))
+        self.details, self.stale = details, stale
+
+
+def goal_table_audit(goal: PerformanceGoal) -> dict:
+    return {"overall_goal": goal.overall_goal,
+            "indicators": [" | ".join(v for v in _row_audit(i).values() if v) for i in goal.indicators]}
+
+
+def replace_goal_table(goal: PerformanceGoal, overall_goal: str, rows: list[dict], *, actor, action: str,
+                       version=None, new: bool = False) -> PerformanceGoal:
+    """Replace the overall goal and every indicator row (import, API): one audit entry for the
+    goal with its table before and after. An existing goal is locked, re-checked and, when
+    `version` is given, version-checked."""
+    before = None
+    if not new:
+        _require_editable(goal, actor)
+        if version is not None:
+            expect_version(goal, version)
+        before = goal_table_audit(goal)
+    goal.overall_goal = (overall_goal or "").strip()
+    goal.indicators.clear()
+    for pos, row in enumerate(rows):
+        ind = Indicator(position=pos)
+        _fill_indicator(ind, row)
+        goal.indicators.append(ind)
+    db.session.flush()
+    after = goal_table_audit(goal)
+    if before is None:
+        record_change(actor, action, goal, after=after)
+    else:
+        old, new_values = changes(before, after)
+        if new_values:
+            touch(goal)
+            record_change(actor, action, goal, before=old, after=new_values)
+    return goal
+
+
+def save_projects(items: list, *, actor) -> list[Project]:
+    """Create or update projects (by code and year) with their goals, all or nothing. Updating an
+    existing project needs the `lock_version` it was read with (and its goal's, for a goal)."""
+    from portal.core.errors import NotPermitted
+
+    if not can(actor, "create", Project):
+        raise NotPermitted(_("无权新建或修改项目。"))
+    errors, saved, stale = [], [], False
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "field": None, "message": _("每一项应为对象。")})
+            continue
+        try:
+            with db.session.begin_nested():
+                saved.append(_save_project_item(item, actor))
+        except DomainError as error:
+            stale = stale or isinstance(error, StaleRecord)
+            errors.append({"index": index, "field": error.field, "message": error.message})
+    if errors:
+        raise BulkRefused(errors, stale)
+    return saved
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _save_project_item(item: dict, actor) -> Project:
+    unit = db.session.scalar(sa.select(Organisation).where(Organisation.code == str(item.get("unit_code"))))
+    data = {**item, "unit_id": unit.id if unit else 0}
+    existing = db.session.scalar(sa.select(Project).where(Project.code == str(item.get("code", "")),
+                                                          Project.year == _int_or_none(item.get("year"))))
+    if existing is not None:
+        if item.get("lock_version") is None:
+            raise DomainError(_("更新已有项目须提供读取时的 lock_version。"), field="lock_version")
+        project = update_project(existing, data, actor=actor, version=item["lock_version"])
+    else:
+        project = create_project(data, actor=actor)
+    goal_data = item.get("goal")
+    if goal_data:
+        if not isinstance(goal_data, dict) or not isinstance(goal_data.get("indicators") or [], list):
+            raise DomainError(_("goal.indicators 应为数组。"), field="goal")
+        rows = [{k: ("" if v is None else v) for k, v in row.items()} if isinstance(row, dict) else {}
+                for row in goal_data.get("indicators") or []]
+        found = validate_goal_rows(rows, goal_data.get("overall_goal", ""))
+        if found:
+            raise DomainError("；".join(found.messages()), field="goal")
+        goal = project.current_goal
+        if goal is None:
+            goal = PerformanceGoal(project=project, version=1, state=GoalState.DRAFT)
+            db.session.add(goal)
+            replace_goal_table(goal, goal_data.get("overall_goal", ""), rows, actor=actor, action="goal.api", new=True)
+        else:
+            if goal_data.get("lock_version") is None:
+                raise DomainError(_("更新已有绩效目标须提供读取时的 goal.lock_version。"), field="goal.lock_version")
+            replace_goal_table(goal, goal_data.get("overall_goal", ""), rows, actor=actor, action="goal.api",
+                               version=goal_data["lock_version"])
+    return project
 
 
 # ---- result application ----------------------------------------------------------------------

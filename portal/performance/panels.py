@@ -8,12 +8,13 @@ from portal.core.permissions import visible
 from portal.extensions import db
 from portal.performance import queries
 from portal.performance.models import EvaluationMode, GoalState, PerformanceGoal, Project
+from portal.performance.operations import is_finance_officer
 
 
 def attention_panel(user):
     if user.org_kind.value not in ("finance_bureau", "budget_unit", "audit_bureau"):
         return None
-    finance = user.is_finance and user.has_role("finance_officer")
+    finance = is_finance_officer(user)
     to_review = queries.goals_to_review(user, limit=8) if finance else []
     returned = []
     if user.org_kind.value == "budget_unit":

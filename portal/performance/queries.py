@@ -6,8 +6,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from portal.core.locale import N_
 from portal.core.permissions import visible
-from portal.core.web import N_
 from portal.extensions import db
 from portal.performance.models import (
     BudgetType,
@@ -16,6 +16,10 @@ from portal.performance.models import (
     EvaluationState,
     GoalState,
     Grade,
+    Indicator,
+    Level1,
+    Level2,
+    LibraryIndicator,
     MonitoringReport,
     PerformanceGoal,
     Project,
@@ -33,7 +37,6 @@ SORTS = {
     "code": (Project.code,), "name": (Project.name,), "budget": (Project.annual_budget,),
     "year": (Project.year,), "executed": (Project.executed,),
 }
-FILTER_KEYS = ("year", "department", "unit", "kind", "budget_type", "band", "grade", "warning", "q", "sort", "dir")
 
 
 def latest_warning_exists():
@@ -153,3 +156,89 @@ def grade_mix(user, year: int, mode: EvaluationMode | None = None) -> dict[Grade
         stmt = stmt.where(Evaluation.mode == mode)
     counts = dict(db.session.execute(stmt.group_by(Evaluation.grade)).all())
     return {g: counts.get(g, 0) for g in Grade}
+
+
+def goal_history(goal) -> list:
+    """The goal's history with its rows' (an edited row is audited on the row itself), oldest first."""
+    from portal.core.audit import AuditEntry
+    from portal.performance.models import Indicator, PerformanceGoal
+
+    row_ids = [str(i) for i in db.session.scalars(sa.select(Indicator.id).where(Indicator.goal_id == goal.id))]
+    return list(db.session.scalars(
+        sa.select(AuditEntry).where(sa.or_(
+            sa.and_(AuditEntry.record_type == PerformanceGoal.__tablename__, AuditEntry.record_id == str(goal.id)),
+            sa.and_(AuditEntry.record_type == Indicator.__tablename__, AuditEntry.record_id.in_(row_ids))))
+        .order_by(AuditEntry.id)))
+
+
+# ---- the goal editor: the indicator library by sector, last year's table ----------------------
+
+LIBRARY_RESULTS = 30  # results the editor shows at a time (the library holds thousands)
+
+
+def _plain_name(name: str) -> str:
+    return (name or "").replace("和", "")  # 住房和城乡建设局 names the sector 住房城乡建设
+
+
+def project_sector(project: Project) -> str | None:
+    """The library sector (行业) of the project's unit: the sector its unit's or department's name
+    carries (临州市教育局 → 教育); else the sector whose indicators the department's goals use most."""
+    sectors = [s for s in db.session.scalars(sa.select(LibraryIndicator.sector).distinct()) if s]
+    for org in (project.unit, project.department):
+        name = _plain_name(org.name)
+        found = [s for s in sectors if _plain_name(s) and _plain_name(s) in name]
+        if found:
+            return max(found, key=len)
+    used = db.session.execute(
+        sa.select(LibraryIndicator.sector, sa.func.count().label("n"))
+        .join(Indicator, Indicator.name == LibraryIndicator.name)
+        .join(PerformanceGoal, PerformanceGoal.id == Indicator.goal_id)
+        .join(Project, Project.id == PerformanceGoal.project_id)
+        .where(Project.department_id == project.department_id)
+        .group_by(LibraryIndicator.sector).order_by(sa.text("n DESC"), LibraryIndicator.sector).limit(1)).first()
+    return used[0] if used else None
+
+
+def _levels_named(enum, term: str) -> list:
+    term = term.lower()
+    return [m for m in enum if term in m.zh or term in m.en.lower()]
+
+
+def library_search(q: str, sector: str | None, limit: int = LIBRARY_RESULTS) -> tuple[list[LibraryIndicator], int]:
+    """Library indicators matching every word of `q` in their name, sector, spending direction or
+    level (一级/二级指标), the project's sector first; (the first `limit`, how many match)."""
+    stmt = sa.select(LibraryIndicator)
+    for term in (q or "").split()[:5]:
+        matches = [LibraryIndicator.name.contains(term, autoescape=True),
+                   LibraryIndicator.sector.contains(term, autoescape=True),
+                   LibraryIndicator.direction.contains(term, autoescape=True)]
+        if level1 := _levels_named(Level1, term):
+            matches.append(LibraryIndicator.level1.in_(level1))
+        if level2 := _levels_named(Level2, term):
+            matches.append(LibraryIndicator.level2.in_(level2))
+        stmt = stmt.where(sa.or_(*matches))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    own_first = sa.case((LibraryIndicator.sector == sector, 0), else_=1) if sector else sa.literal(0)
+    rows = db.session.scalars(stmt.order_by(own_first, LibraryIndicator.sector, LibraryIndicator.direction,
+                                            LibraryIndicator.id).limit(limit)).all()
+    return list(rows), total
+
+
+def predecessor(project: Project) -> Project | None:
+    """Last year's project: the same budget-system code a year earlier, else the same name in the
+    same unit a year earlier (a code renumbered by the budget system)."""
+    earlier = sa.select(Project).where(Project.year == project.year - 1)
+    return (db.session.scalar(earlier.where(Project.code == project.code))
+            or db.session.scalars(earlier.where(Project.unit_id == project.unit_id, Project.name == project.name)
+                                  .order_by(Project.id).limit(1)).first())
+
+
+def last_year_goal(project: Project) -> PerformanceGoal | None:
+    """The goal of last year's project whose table can be copied: its approved version, else its
+    current one; None when it has no indicators."""
+    prior = predecessor(project)
+    if prior is None:
+        return None
+    goals = [g for g in prior.goals if g.state != GoalState.SUPERSEDED and g.indicators]
+    approved = [g for g in goals if g.state == GoalState.APPROVED]
+    return (approved or goals or [None])[-1]

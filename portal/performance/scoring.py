@@ -5,9 +5,12 @@ Rules (domain.md, "Evaluation"):
 - a positive quantitative indicator (≥ >) scores actual ÷ target × weight, capped at its weight;
 - a reverse one (≤ <) scores target ÷ actual × weight, capped (an actual of 0 meets it fully);
 - "=" scores full weight when met, else the smaller ÷ larger ratio × weight;
-- a qualitative one scores in three tiers: 达成 80–100 %, 部分达成 60–80 %, 未达成 0–60 % of its
-  weight — the evaluator picks the tier and, optionally, a percentage inside it (clamped to the
-  tier; without one: 达成 100 %, 部分达成 70 %, 未达成 30 %, see TIER_DEFAULT);
+- a qualitative one scores in three half-open tiers of its weight: 达成 [80 %, 100 %],
+  部分达成 [60 %, 80 %), 未达成 [0 %, 60 %) — each boundary belongs to the higher tier, like the
+  grades 优 [90, 100], 良 [80, 90), 中 [60, 80), 差 [0, 60). The evaluator picks the tier and,
+  optionally, a percentage inside it (clamped into the tier: below an open upper bound means at
+  most one hundredth of a percent below it; without one: 达成 100 %, 部分达成 70 %, 未达成 30 %,
+  see TIER_DEFAULT); `tier_for_percent` names the tier of a percentage;
 - an indicator that does not apply (不适用) is dropped and the total rescaled to 100;
 - a missing actual value scores 0 (nothing evidenced), it is NOT treated as "not applicable".
 Scores are rounded to two decimals (ROUND_HALF_UP) only at the end of each indicator.
@@ -32,8 +35,11 @@ class Tier:  # qualitative outcome (定性指标完成情况)
     MISSED = "missed"  # 未达成
 
 
+# [low, high) — except 达成, which includes 100 %
 TIER_RANGE = {Tier.ACHIEVED: (Decimal(80), Decimal(100)), Tier.PARTIAL: (Decimal(60), Decimal(80)),
               Tier.MISSED: (Decimal(0), Decimal(60))}
+TIER_CLOSED_ABOVE = {Tier.ACHIEVED}
+STEP = Decimal("0.01")  # the finest percentage an evaluator enters
 TIER_LABEL = {Tier.ACHIEVED: "达成", Tier.PARTIAL: "部分达成", Tier.MISSED: "未达成"}
 # Without an explicit percentage: full marks for 达成, the middle of the band for the other two.
 TIER_DEFAULT = {Tier.ACHIEVED: Decimal(100), Tier.PARTIAL: Decimal(70), Tier.MISSED: Decimal(30)}
@@ -92,8 +98,20 @@ def score_qualitative(tier: str | None, weight, percent=None) -> Decimal:
     pct = to_decimal(percent)
     if pct is None:
         pct = TIER_DEFAULT[tier]
-    pct = max(low, min(high, pct))
+    top = high if tier in TIER_CLOSED_ABOVE else high - STEP  # half-open: 80 % is 达成, not 部分达成
+    pct = max(low, min(top, pct))
     return q2(weight * pct / HUNDRED)
+
+
+def tier_for_percent(percent) -> str:
+    """The tier a percentage of the weight falls in: 达成 [80, 100], 部分达成 [60, 80), 未达成 [0, 60)."""
+    pct = to_decimal(percent)
+    if pct is None or pct < 0 or pct > HUNDRED:
+        raise ValueError(f"not a percentage of the weight: {percent!r}")
+    for tier, (low, high) in TIER_RANGE.items():
+        if low <= pct < high or (tier in TIER_CLOSED_ABOVE and pct == high):
+            return tier
+    raise AssertionError("the tiers cover 0–100")  # pragma: no cover
 
 
 @dataclass

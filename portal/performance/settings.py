@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from portal.core import clock
-from portal.core.web import N_
+from portal.core.locale import N_
 from portal.extensions import db
 from portal.performance.models import Grade, PerformanceSetting
 from portal.performance.monitoring import Thresholds
@@ -39,11 +39,21 @@ def _load(key: str, default):
         return default
 
 
-def _store(key: str, value) -> None:
+def setting_row(key: str) -> PerformanceSetting | None:
+    return db.session.get(PerformanceSetting, key)
+
+
+def store(key: str, value) -> PerformanceSetting:
+    """Write one setting (called by operations, which check its version and audit it)."""
     row = db.session.get(PerformanceSetting, key) or PerformanceSetting(key=key)
     row.value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     row.updated_at = clock.now()
     db.session.add(row)
+    db.session.flush()
+    return row
+
+
+_store = store
 
 
 def thresholds() -> Thresholds:

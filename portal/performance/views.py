@@ -1,5 +1,8 @@
+# Over 400 lines: projects, goals, monitoring and evaluations; to be split by stage.
 """Pages of the performance module. Each handler: load (404) → authorise (403) → one operation
-→ render or redirect; a DomainError re-renders the form with the message and what was typed."""
+through `submit()`/`perform()` (portal.core.writes: one commit, the form key, the stale check) →
+redirect, or the page again with the message, what was typed and DOMAIN_ERROR_STATUS (422).
+Views never write: the operations (operations.py, excel_io.py, library.py) do."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -8,16 +11,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.accounts.models import Organisation, OrgKind
-from portal.core.attachments import attachments_of, save_upload
+from portal.core import parsing
+from portal.core.attachments import attachments_of
 from portal.core.audit import history
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, StaleRecord
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
-from portal.core.permissions import can, load_or_404, org_subtree_ids, require, visible
+from portal.core.permissions import can, load_or_404, org_subtree_ids, require
+from portal.core.writes import DOMAIN_ERROR_STATUS, DuplicateSubmission, perform, status, submit
 from portal.extensions import db
-from portal.performance import operations as ops
-from portal.performance import queries, settings
-from portal.performance.forms import ProjectForm, StopForm
+from portal.performance import forms, operations, queries, settings
+from portal.performance import results as result_application
+from portal.performance.forms import LibraryItemForm, ProjectFiltersForm, ProjectForm, StopForm
+from portal.performance.lists import PROJECTS
 from portal.performance.models import (
     LEVEL2_OF,
     BudgetType,
@@ -33,6 +39,7 @@ from portal.performance.models import (
     MonitoringReport,
     Operator,
     PerformanceGoal,
+    PerformanceSetting,
     Project,
     ProjectKind,
     QualitativeTier,
@@ -66,112 +73,127 @@ def _filter_orgs(department: str, unit: str):
 
 @bp.get("/projects")
 def projects():
-    args = {k: request.args.get(k, "") for k in queries.FILTER_KEYS}
-    stmt = queries.with_orgs(queries.project_list_stmt(current_user, request.args))
-    page = paginate(stmt)
+    require(current_user, "view", Project)
+    state = PROJECTS.read(request.args)
+    args = state.filters.values
+    stmt = state.order(queries.with_orgs(queries.project_list_stmt(current_user, args)))
+    if state.export_format:
+        return state.export(stmt, _("项目"))
     departments, units = _filter_orgs(args.get("department"), args.get("unit"))
-    return render_template("portal/performance/projects.html", page=page, args=args,
-                           extras=queries.decorate(page.items), units=units, departments=departments,
+    return render_template("portal/performance/projects.html", page=state.page(stmt), state=state, args=args,
+                           units=units, departments=departments,
                            kinds=ProjectKind, budget_types=BudgetType, grades=Grade, bands=queries.AMOUNT_BANDS,
                            can_create=can(current_user, "create", Project))
 
 
-def _project_form_view(project: Project | None):
-    require(current_user, "create" if project is None else "edit", project or Project)
-    units = ops.units_in_reach(current_user)
-    form = ProjectForm(obj=project, units=units)
+def _project_form(project: Project | None) -> ProjectForm:
+    form = ProjectForm(obj=project, units=operations.units_in_reach(current_user))
     if request.method == "GET" and project is None:
         form.year.data = form.year.data or "2026"
-    if form.validate_on_submit():
-        data = {name: f.data for name, f in form._fields.items()}
-        try:
-            if project is None:
-                project = ops.create_project(data, actor=current_user)
-            else:
-                ops.update_project(project, data, actor=current_user)
-        except DomainError as error:
-            getattr(form, error.field or "name").errors.append(error.message)
-            db.session.rollback()
-        else:
-            db.session.commit()
-            flash(_("项目已保存。"), "success")
-            return redirect(url_for("performance.project", project_id=project.id))
-    return render_template("portal/performance/project_form.html", form=form, project=project)
+    return form
+
+
+def _project_data(form: ProjectForm) -> dict:
+    return {name: f.data for name, f in form._fields.items() if name not in ("csrf_token", "lock_version")}
+
+
+def _to_project(project: Project) -> str:
+    return url_for("performance.project", project_id=project.id)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 def new_project():
-    return _project_form_view(None)
+    require(current_user, "create", Project)
+    form = _project_form(None)
+    if form.validate_on_submit():
+        done = submit(operations.create_project, _project_data(form), actor=current_user, form=form,
+                      redirect_to=_to_project, success=_("项目已保存。"))
+        if done:
+            return done
+    return render_template("portal/performance/project_form.html", form=form, project=None), status(form)
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 def edit_project(project_id):
-    return _project_form_view(load_or_404(Project, project_id, "edit"))
+    project = load_or_404(Project, project_id, "edit")
+    form = _project_form(project)
+    if form.validate_on_submit():
+        done = submit(operations.update_project, project, _project_data(form), actor=current_user,
+                      version=form.lock_version.data, form=form, redirect_to=_to_project, success=_("项目已保存。"))
+        if done:
+            return done
+    return render_template("portal/performance/project_form.html", form=form, project=project), status(form)
 
 
 @bp.get("/projects/<int:project_id>")
 def project(project_id):
-    project = load_or_404(Project, project_id)
+    return _project_page(load_or_404(Project, project_id))
+
+
+def _project_page(project: Project, typed=None):
+    """The project page; after a refused form on it, with what was typed (`typed`) and 422."""
     reports = db.session.scalars(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id)
                                  .order_by(MonitoringReport.month)).all()
     evaluations = [e for e in project.evaluations if can(current_user, "view", e)]
     return render_template("portal/performance/project.html", project=project, goal=project.current_goal,
                            reports=reports, evaluations=evaluations, files=attachments_of(project),
                            stop_form=StopForm(), history=history(project),
-                           can_edit=can(current_user, "edit", project), is_finance=ops.is_finance_officer(current_user),
-                           modes=EvaluationMode, agencies=_orgs(OrgKind.AGENCY))
+                           can_edit=can(current_user, "edit", project), is_finance=operations.is_finance_officer(current_user),
+                           modes=EvaluationMode, agencies=_orgs(OrgKind.AGENCY), typed=typed), status()
 
 
 @bp.post("/projects/<int:project_id>/stop")
 def stop_project(project_id):
     project = load_or_404(Project, project_id)
-    try:
-        ops.stop_project(project, request.form.get("reason", ""), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("项目已终止。"), "success")
-    return redirect(url_for("performance.project", project_id=project.id))
+    form = StopForm()
+    return (parsing.accepted(form) and submit(
+        operations.stop_project, project, form.reason.data or "", actor=current_user,
+        redirect_to=url_for("performance.project", project_id=project.id),
+        success=_("项目已终止。"))) or _project_page(project, typed=request.form)
 
 
 @bp.post("/projects/<int:project_id>/files")
 def upload_project_file(project_id):
     project = load_or_404(Project, project_id, "edit")
-    upload = request.files.get("file")
-    if not upload or not upload.filename:
-        flash(_("请选择要上传的文件。"), "error")
-        return redirect(url_for("performance.project", project_id=project.id))
-    try:
-        save_upload(upload, actor=current_user, record=project, purpose="document", allowed=REPORT_FILES)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("文件已上传。"), "success")
-    return redirect(url_for("performance.project", project_id=project.id))
+    back = url_for("performance.project", project_id=project.id)
+    return submit(operations.attach_file, project, request.files.get("file"), actor=current_user, purpose="document",
+                  allowed=REPORT_FILES, redirect_to=back, success=_("文件已上传。")) or redirect(back)
 
 
 # ---- goal and indicator table ----------------------------------------------------------------
 
+def _editor_extras(project, goal) -> dict:
+    """What only the editor of a draft needs: the library search (?lq=, the project's sector
+    first) and last year's goal to copy from."""
+    if goal is None or goal.locked or not can(current_user, "edit", project):
+        return dict(library=[], library_total=0, library_q="", sector=None, last_year=None)
+    library_q = parsing.arg_text("lq", 60)
+    sector = queries.project_sector(project)
+    library, total = queries.library_search(library_q, sector)
+    last_year = queries.last_year_goal(project)
+    if last_year is not None and not can(current_user, "view", last_year.project):
+        last_year = None
+    return dict(library=library, library_total=total, library_q=library_q, sector=sector, last_year=last_year)
+
+
+def _level2_groups(level1) -> list:
+    """The 二级指标 a row offers: the children of its 一级指标, or every group when it has none."""
+    chosen = parsing.to_choice(str(getattr(level1, "value", level1) or ""), Level1)
+    return [(chosen, LEVEL2_OF[chosen])] if chosen else list(LEVEL2_OF.items())
+
+
 def _goal_context(project, goal, **extra):
-    library = []
-    if goal is not None and not goal.locked and can(current_user, "edit", project):
-        library = db.session.scalars(sa.select(LibraryIndicator).order_by(LibraryIndicator.sector,
-                                                                          LibraryIndicator.id).limit(500)).all()
-    errors = ops.validate_goal_rows([ops.indicator_row(i) for i in goal.indicators], goal.overall_goal) \
+    errors = operations.validate_goal_rows([operations.indicator_row(i) for i in goal.indicators], goal.overall_goal) \
         if goal is not None else None
     context = dict(project=project, goal=goal, versions=list(project.goals), level1=Level1, level2=Level2,
-                level2_of=LEVEL2_OF, operators=Operator, grades=Grade, library=library, check=errors,
+                level2_of=LEVEL2_OF, level2_groups=_level2_groups, operators=Operator, grades=Grade, check=errors, **_editor_extras(project, goal),
                 can_edit=goal is not None and can(current_user, "edit", project) and goal.state in (
                     GoalState.DRAFT, GoalState.RETURNED),
                 can_review=goal is not None and goal.state == GoalState.SUBMITTED
-                and ops.is_finance_officer(current_user),
+                and operations.is_finance_officer(current_user),
                 can_revise=goal is not None and goal.state == GoalState.APPROVED and can(current_user, "edit", project),
-                history=history(goal) if goal is not None else [], row_errors={}, edit_row=None, new_row=None,
-                typed=None)
+                history=queries.goal_history(goal) if goal is not None else [], row_errors={}, edit_row=None,
+                new_row=None, typed=None, overall=None, overall_version=None, notice=None, done=None)
     context.update(extra)
     return context
 
@@ -179,7 +201,7 @@ def _goal_context(project, goal, **extra):
 @bp.get("/projects/<int:project_id>/goal")
 def goal(project_id):
     project = load_or_404(Project, project_id)
-    version = request.args.get("version", type=int)
+    version = parsing.arg_int("version", lo=1)
     goal = next((g for g in project.goals if g.version == version), None) if version else project.current_goal
     return render_template("portal/performance/goal.html", **_goal_context(project, goal))
 
@@ -187,14 +209,8 @@ def goal(project_id):
 @bp.post("/projects/<int:project_id>/goal")
 def start_goal(project_id):
     project = load_or_404(Project, project_id, "edit")
-    try:
-        ops.goal_for(project, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-    return redirect(url_for("performance.goal", project_id=project.id))
+    back = url_for("performance.goal", project_id=project.id)
+    return submit(operations.goal_for, project, actor=current_user, redirect_to=back) or redirect(back)
 
 
 def _load_goal(goal_id) -> PerformanceGoal:
@@ -204,68 +220,82 @@ def _load_goal(goal_id) -> PerformanceGoal:
 @bp.post("/goals/<int:goal_id>/overall")
 def goal_overall(goal_id):
     goal = load_or_404(PerformanceGoal, goal_id, "edit")
-    try:
-        ops.set_overall_goal(goal, request.form.get("overall_goal", ""), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("总体目标已保存。"), "success")
-    return redirect(url_for("performance.goal", project_id=goal.project_id))
+    form = forms.OverallGoalForm()
+    done = parsing.accepted(form) and submit(
+        operations.set_overall_goal, goal, form.overall_goal.data, actor=current_user, version=form.lock_version.data,
+        redirect_to=url_for("performance.goal", project_id=goal.project_id), success=_("总体目标已保存。"))
+    if done:
+        return done
+    # refused (too long, stale, or no longer editable): the goal page with what was typed, and its old version
+    return render_template("portal/performance/goal.html", **_goal_context(
+        goal.project, goal, overall=form.overall_goal.data, overall_version=form.lock_version.data)), status()
 
 
-def _row_from_form(form) -> dict:
-    return {k: form.get(k, "") for k in ("level1", "level2", "name", "operator", "target_value", "target_text",
-                                         "unit", "weight")}
-
-
-def _rows_response(goal, **extra):
-    """htmx: the indicator table partial; otherwise the goal page."""
+def _rows_response(goal, *, refused: bool = False, **extra):
+    """htmx: the indicator table partial; otherwise the goal page. A refused row comes back with
+    its messages and what was typed, as DOMAIN_ERROR_STATUS (htmx is configured to swap it)."""
     context = _goal_context(goal.project, goal, **extra)
-    return hx_render("portal/performance/goal.html", "portal/performance/_indicator_table.html", **context)
+    page = hx_render("portal/performance/goal.html", "portal/performance/_indicator_table.html", **context)
+    return page, (DOMAIN_ERROR_STATUS if refused else 200)
+
+
+ROW_CELLS = {"level1", "level2", "name", "operator", "target_value", "weight"}  # cells that show a message
+
+
+def _row_refused(goal_id: int, error: DomainError, row: dict | None = None, key=None, **extra):
+    """The table again after a refused row action: the message at the top of the table (a stale
+    save, a goal no longer editable) and on the row's field."""
+    field = "target_value" if error.field == "target_text" else error.field  # one cell shows both
+    notice = error.message if isinstance(error, StaleRecord) or field not in ROW_CELLS or row is None else None
+    if row is not None:  # the messages on the row's fields
+        refused = {field: error.message} if isinstance(error, parsing.InvalidValue) else {}
+        messages = {**refused, **operations.row_errors(row)}
+        extra["row_errors"] = {key: messages or {error.field or "name": error.message}}
+    return _rows_response(db.session.get(PerformanceGoal, goal_id), refused=True, notice=notice, **extra)
+
+
+def _table_again(goal_id: int, duplicate: DuplicateSubmission):
+    flash(duplicate.message, "info")
+    return _rows_response(db.session.get(PerformanceGoal, goal_id))
 
 
 @bp.post("/goals/<int:goal_id>/rows")
 def add_row(goal_id):
     goal = load_or_404(PerformanceGoal, goal_id, "edit")
-    row = _row_from_form(request.form)
-    if request.form.get("library_id"):
-        item = db.session.get(LibraryIndicator, request.form.get("library_id", type=int) or 0)
-        if item is not None:
-            row = {"level1": item.level1.value, "level2": item.level2.value, "name": item.name,
-                   "operator": item.operator.value, "unit": item.unit, "weight": row.get("weight") or "0",
-                   "target_value": "" if item.operator == Operator.QUALITATIVE else
-                   "".join(c for c in item.suggested_value if c.isdigit() or c == "."),
-                   "target_text": item.suggested_value if item.operator == Operator.QUALITATIVE else ""}
+    form = forms.IndicatorRowForm()
+    row = form.row()
     try:
-        ops.add_indicator(goal, row, actor=current_user)
+        parsing.check(form)
+        perform(operations.add_indicator, goal, row, actor=current_user, version=form.lock_version.data,
+                library_id=form.library_id.parsed, redirect_to=url_for("performance.goal",
+                                                                       project_id=goal.project_id))
+    except DuplicateSubmission as duplicate:
+        return _table_again(goal_id, duplicate)
     except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(goal)
-        return _rows_response(goal, new_row=row, row_errors={"new": ops.row_errors(row) or {error.field or "name": error.message}})
-    db.session.commit()
+        return _row_refused(goal_id, error, row, "new", new_row=row)
     return _rows_response(goal)
 
 
 @bp.get("/indicators/<int:indicator_id>/edit")
 def edit_row(indicator_id):
     ind = load_or_404(Indicator, indicator_id, "edit")
-    return _rows_response(ind.goal, edit_row=ind.id)
+    return _rows_response(ind.goal, edit_row=ind.id)[0]
 
 
 @bp.post("/indicators/<int:indicator_id>")
 def update_row(indicator_id):
     ind = load_or_404(Indicator, indicator_id, "edit")
-    row = _row_from_form(request.form)
+    goal_id = ind.goal_id
+    form = forms.IndicatorRowForm()
+    row = form.row()
     try:
-        ops.update_indicator(ind, row, actor=current_user)
+        parsing.check(form)
+        perform(operations.update_indicator, ind, row, actor=current_user, version=form.lock_version.data,
+                redirect_to=url_for("performance.goal", project_id=ind.goal.project_id))
+    except DuplicateSubmission as duplicate:
+        return _table_again(goal_id, duplicate)
     except DomainError as error:
-        db.session.rollback()
-        goal = db.session.get(PerformanceGoal, ind.goal_id)
-        return _rows_response(goal, edit_row=indicator_id, typed=row,
-                              row_errors={indicator_id: ops.row_errors(row) or {error.field or "name": error.message}})
-    db.session.commit()
+        return _row_refused(goal_id, error, row, indicator_id, edit_row=indicator_id, typed=row)
     return _rows_response(ind.goal)
 
 
@@ -273,13 +303,15 @@ def update_row(indicator_id):
 def delete_row(indicator_id):
     ind = load_or_404(Indicator, indicator_id, "edit")
     goal = ind.goal
+    form = forms.RowActionForm()
     try:
-        ops.delete_indicator(ind, actor=current_user)
+        parsing.check(form)
+        perform(operations.delete_indicator, ind, actor=current_user, version=form.lock_version.data,
+                redirect_to=url_for("performance.goal", project_id=goal.project_id))
+    except DuplicateSubmission as duplicate:
+        return _table_again(goal.id, duplicate)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+        return _row_refused(goal.id, error)
     return _rows_response(goal)
 
 
@@ -287,106 +319,173 @@ def delete_row(indicator_id):
 def move_row(indicator_id):
     ind = load_or_404(Indicator, indicator_id, "edit")
     goal = ind.goal
+    form = forms.RowActionForm()
     try:
-        ops.move_indicator(ind, 1 if request.form.get("direction") == "down" else -1, actor=current_user)
+        parsing.check(form)
+        perform(operations.move_indicator, ind, 1 if form.direction.data == "down" else -1, actor=current_user,
+                version=form.lock_version.data, redirect_to=url_for("performance.goal", project_id=goal.project_id))
+    except DuplicateSubmission as duplicate:
+        return _table_again(goal.id, duplicate)
     except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+        return _row_refused(goal.id, error)
     return _rows_response(goal)
+
+
+@bp.get("/indicators/level2-options")
+def level2_options():
+    """The 二级指标 choices under the chosen 一级指标 (htmx swaps them into the row's select when
+    the first level changes); an unknown first level gets every group, as the page without
+    JavaScript shows them."""
+    require(current_user, "view", Project)
+    return render_template("portal/performance/_level2_options.html",
+                           groups=_level2_groups(parsing.arg_text("level1", 40)), selected="",
+                           options_only=True)
+
+
+@bp.get("/goals/<int:goal_id>/library")
+def library_search(goal_id):
+    """The editor's library search (?lq=): htmx gets the results, a plain request the goal page."""
+    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    return hx_render("portal/performance/goal.html", "portal/performance/_library_results.html",
+                     **_goal_context(goal.project, goal))
+
+
+@bp.post("/goals/<int:goal_id>/copy-last-year")
+def copy_last_year(goal_id):
+    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    form = forms.CopyLastYearForm()
+    try:
+        parsing.check(form)
+        added = perform(operations.copy_last_year, goal, actor=current_user, version=form.lock_version.data,
+                        redirect_to=url_for("performance.goal", project_id=goal.project_id))
+    except DuplicateSubmission as duplicate:
+        return _table_again(goal_id, duplicate)
+    except DomainError as error:
+        return _row_refused(goal_id, error)
+    return _rows_response(goal, done=_("已复制上年指标 %(n)d 项，请核对指标值。", n=len(added)))
 
 
 @bp.post("/goals/<int:goal_id>/submit")
 def submit_goal(goal_id):
     goal = load_or_404(PerformanceGoal, goal_id, "edit")
-    try:
-        ops.submit_goal(goal, actor=current_user, expected_state=request.form.get("state") or None)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("绩效目标已提交审核。"), "success")
-    return redirect(url_for("performance.goal", project_id=goal.project_id))
+    back = url_for("performance.goal", project_id=goal.project_id)
+    form = forms.StateForm()
+    return (parsing.accepted(form) and submit(operations.submit_goal, goal, actor=current_user,
+                                              expected_state=form.state.data or None, redirect_to=back,
+                                              success=_("绩效目标已提交审核。"))) or _goal_page(goal)
 
 
 @bp.post("/goals/<int:goal_id>/review")
 def review_goal(goal_id):
     goal = _load_goal(goal_id)
-    try:
-        ops.review_goal(goal, request.form.get("decision", ""), request.form.get("grade", ""),
-                        request.form.get("comment", ""), actor=current_user,
-                        expected_state=request.form.get("state") or None)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("审核结果已保存。"), "success")
-    return redirect(url_for("performance.goal", project_id=goal.project_id))
+    back = url_for("performance.goal", project_id=goal.project_id)
+    form = forms.GoalReviewForm()
+    return (parsing.accepted(form) and submit(
+        operations.review_goal, goal, form.decision.data or "", form.grade.data or "", form.comment.data or "",
+        actor=current_user, expected_state=form.state.data or None, redirect_to=back,
+        success=_("审核结果已保存。"))) or _goal_page(goal)
 
 
 @bp.post("/goals/<int:goal_id>/revise")
 def revise_goal(goal_id):
     goal = load_or_404(PerformanceGoal, goal_id, "edit")
-    try:
-        ops.revise_goal(goal, request.form.get("reason", ""), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("已创建新版本，原批复版本保留。"), "success")
-    return redirect(url_for("performance.goal", project_id=goal.project_id))
+    back = url_for("performance.goal", project_id=goal.project_id)
+    form = forms.ReviseGoalForm()
+    return (parsing.accepted(form) and submit(operations.revise_goal, goal, form.reason.data or "", actor=current_user,
+                                              redirect_to=back, success=_("已创建新版本，原批复版本保留。"))) \
+        or _goal_page(goal)
+
+
+def _goal_page(goal: PerformanceGoal):
+    """The goal page again after a refused form on it: what was typed kept, DOMAIN_ERROR_STATUS."""
+    return render_template("portal/performance/goal.html", **_goal_context(goal.project, goal, typed=request.form)), \
+        status()
 
 
 # ---- monitoring ------------------------------------------------------------------------------
 
 @bp.route("/projects/<int:project_id>/monitoring", methods=["GET", "POST"])
 def monitoring(project_id):
+    from portal.core import clock
+    from portal.performance.monitoring import default_month, schedule
+
     project = load_or_404(Project, project_id)
-    goal = ops.approved_goal(project)
-    month = request.values.get("month", type=int) or 7
-    report = db.session.scalar(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id,
-                                                                 MonitoringReport.month == month))
-    error = None
-    typed = request.form if request.method == "POST" else None
-    if request.method == "POST":
+    goal = operations.approved_goal(project)
+    month = default_month(project.year, clock.today())
+    error, typed = None, None
+    if request.method == "GET":
+        month = parsing.require_month(default=month)  # ?month=13 is a clear 400
+    else:
         require(current_user, "edit", project)
-        values = {ind.id: {"value_so_far": request.form.get(f"v{ind.id}"), "expected": request.form.get(f"e{ind.id}"),
-                           "tier": request.form.get(f"t{ind.id}"), "reason": request.form.get(f"r{ind.id}")}
-                  for ind in (goal.indicators if goal else [])}
+        indicators = goal.indicators if goal else []
+        form = forms.monitoring_form(indicators)
+        typed = parsing.typed(form)  # shown again when refused
+        month = parsing.to_month(form.month.data) or month
         try:
-            report = ops.save_monitoring(project, request.form.get("month"), request.form.get("executed"), values,
-                                         actor=current_user, note=request.form.get("note", ""))
+            parsing.check(form)
+            report = perform(operations.save_monitoring, project, form.month.parsed, form.executed.parsed,
+                             form.values(indicators), actor=current_user, note=form.note.data or "",
+                             redirect_to=lambda r: url_for("performance.monitoring", project_id=project.id,
+                                                           month=r.month))
+        except DuplicateSubmission as duplicate:
+            return repeated(duplicate)
         except DomainError as e:
-            db.session.rollback()
             error = e
+            goal = operations.approved_goal(project)
         else:
-            db.session.commit()
             flash(_("监控情况已保存。"), "success")
             return redirect(url_for("performance.monitoring", project_id=project.id, month=report.month))
+    report = db.session.scalar(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id,
+                                                                 MonitoringReport.month == month))
     values = {v.indicator_id: v for v in report.values} if report else {}
-    from portal.performance.monitoring import schedule
     return render_template("portal/performance/monitoring.html", project=project, goal=goal, month=month,
                            report=report, values=values, error=error, typed=typed, tiers=QualitativeTier,
-                           lights=Light, schedule=schedule(month), can_edit=can(current_user, "edit", project))
+                           lights=Light, schedule=schedule(month), can_edit=can(current_user, "edit", project)), \
+        (DOMAIN_ERROR_STATUS if error else 200)
+
+
+def repeated(duplicate: DuplicateSubmission):
+    """The same form came back (double click, back button): where the first submission went."""
+    flash(duplicate.message, "info")
+    return redirect(duplicate.redirect_to)
+
+
+def start_import(kind: str):
+    """An import page's POST: the file is checked here, its rows read, checked and written by the
+    job `kind`. Returns (the redirect to the job page, None) or (None, why it was refused)."""
+    from portal.core import background
+    from portal.core.excel import uploaded_xlsx
+
+    data, refusal = uploaded_xlsx(request.files.get("file"))
+    if refusal:
+        return None, refusal
+    try:
+        job = perform(background.start, kind, actor=current_user, upload=data,
+                      redirect_to=lambda job: url_for("jobs.show", job_id=job.id))
+    except DuplicateSubmission as duplicate:
+        return repeated(duplicate), None
+    except DomainError as e:
+        return None, e.message
+    return redirect(url_for("jobs.show", job_id=job.id)), None
 
 
 @bp.get("/monitoring/warnings")
 def warnings():
-    year = request.args.get("year", type=int)
+    require(current_user, "view", Project)
+    year = parsing.arg_year()
     page = paginate(queries.warned_reports_stmt(current_user, year))
     return render_template("portal/performance/warnings.html", page=page, year=year or "",
+                           can_import_execution=can(current_user, "import_execution", Project),
                            can_list_problems=_can_list_problems())
 
 
 def _can_list_problems() -> bool:
-    """Monitoring warnings feed the problem ledger (列条挂账) for those who may list problems."""
-    from portal.ledger.models import Problem
+    """Monitoring warnings feed the problem ledger (列条挂账) for those who may list problems (the
+    ledger builds on performance, so the record type is looked up, not imported)."""
+    from portal.core.registry import RECORD_TYPES
 
-    return can(current_user, "create", Problem)
+    problem = RECORD_TYPES.get("problems")
+    return problem is not None and can(current_user, "create", problem)
 
 
 # ---- evaluations -----------------------------------------------------------------------------
@@ -394,121 +493,82 @@ def _can_list_problems() -> bool:
 @bp.post("/projects/<int:project_id>/evaluations")
 def start_evaluation(project_id):
     project = load_or_404(Project, project_id)
-    try:
-        evaluation = ops.start_framework_evaluation(project, request.form.get("mode", "self"), actor=current_user,
-                                                    agency_id=request.form.get("agency_id") or None)
-    except (DomainError, ValueError) as error:
-        db.session.rollback()
-        flash(getattr(error, "message", _("请选择评价方式。")), "error")
-        return redirect(url_for("performance.project", project_id=project.id))
-    db.session.commit()
-    return redirect(url_for("performance.evaluation", evaluation_id=evaluation.id))
+    form = forms.StartEvaluationForm()
+    return (parsing.accepted(form) and submit(
+        operations.start_framework_evaluation, project, form.mode.data or "self", actor=current_user,
+        agency_id=form.agency_id.parsed, redirect_to=lambda e: url_for("performance.evaluation", evaluation_id=e.id))) \
+        or _project_page(project, typed=parsing.typed(form))
 
 
 @bp.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
 def evaluation(evaluation_id):
     evaluation = load_or_404(Evaluation, evaluation_id)
-    error = None
+    error, typed = None, None
     if request.method == "POST":
         require(current_user, "score", evaluation)
+        back = url_for("performance.evaluation", evaluation_id=evaluation.id)
+        form = forms.evaluation_form(evaluation.lines)
+        typed = parsing.typed(form)
         try:
-            if evaluation.mode == EvaluationMode.SELF:
-                entries = {ln.id: {"actual": request.form.get(f"a{ln.id}"), "tier": request.form.get(f"t{ln.id}"),
-                                   "applicable": not request.form.get(f"na{ln.id}"),
-                                   "reason": request.form.get(f"r{ln.id}", "")} for ln in evaluation.lines}
-                ops.save_self_evaluation(evaluation, entries, actor=current_user,
-                                         executed=request.form.get("executed") or None)
-            else:
-                ops.save_framework_scores(evaluation, {str(ln.id): request.form.get(f"s{ln.id}")
-                                                       for ln in evaluation.lines}, actor=current_user,
-                                          conclusion=request.form.get("conclusion", ""),
-                                          suggestions=request.form.get("suggestions", ""))
-            if request.form.get("complete"):
-                ops.complete_evaluation(evaluation, actor=current_user)
+            parsing.check(form)
+            perform(operations.save_evaluation, evaluation, typed, actor=current_user, version=form.lock_version.data,
+                    complete=form.complete.data, redirect_to=back)
+        except DuplicateSubmission as duplicate:
+            return repeated(duplicate)
         except DomainError as e:
-            db.session.rollback()
             error = e
         else:
-            db.session.commit()
             flash(_("评价已完成。") if evaluation.state == EvaluationState.COMPLETED else _("评分已保存。"), "success")
-            return redirect(url_for("performance.evaluation", evaluation_id=evaluation.id))
+            return redirect(back)
+    return _evaluation_page(evaluation, error=error, typed=typed if error else None)
+
+
+def _evaluation_page(evaluation: Evaluation, *, error=None, typed=None, finding=None):
+    """The evaluation page; after a refused save (`error`, `typed`) or finding (`finding`: what was
+    typed into it) with DOMAIN_ERROR_STATUS."""
     return render_template("portal/performance/evaluation.html", evaluation=evaluation, project=evaluation.project,
-                           error=error, typed=request.form if error else None, tiers=QualitativeTier,
+                           error=error, typed=typed, finding=finding, tiers=QualitativeTier,
                            files=attachments_of(evaluation), history=history(evaluation),
                            can_score=can(current_user, "score", evaluation)
-                           and evaluation.state != EvaluationState.COMPLETED)
+                           and evaluation.state != EvaluationState.COMPLETED), (
+        DOMAIN_ERROR_STATUS if error else status())
 
 
 @bp.post("/evaluations/<int:evaluation_id>/findings")
 def add_finding(evaluation_id):
     evaluation = load_or_404(Evaluation, evaluation_id)
-    try:
-        ops.add_finding(evaluation, actor=current_user, description=request.form.get("description", ""),
-                        category=request.form.get("category", ""), amount=request.form.get("amount"),
-                        suggestion=request.form.get("suggestion", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("问题已登记。"), "success")
-    return redirect(url_for("performance.evaluation", evaluation_id=evaluation.id))
+    back = url_for("performance.evaluation", evaluation_id=evaluation.id)
+    form = forms.FindingForm()
+    return (parsing.accepted(form) and submit(
+        operations.add_finding, evaluation, actor=current_user, description=form.description.data or "",
+        category=form.category.data or "", amount=form.amount.parsed, suggestion=form.suggestion.data or "",
+        redirect_to=back, success=_("问题已登记。"))) or _evaluation_page(evaluation, finding=parsing.typed(form))
 
 
 @bp.post("/evaluations/<int:evaluation_id>/files")
 def upload_report(evaluation_id):
-    evaluation = load_or_404(Evaluation, evaluation_id)
-    if not can(current_user, "score", evaluation):
-        abort(403)
-    upload = request.files.get("file")
-    try:
-        if not upload or not upload.filename:
-            raise DomainError(_("请选择要上传的文件。"))
-        save_upload(upload, actor=current_user, record=evaluation, purpose="report", allowed=REPORT_FILES)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("评价报告已上传。"), "success")
-    return redirect(url_for("performance.evaluation", evaluation_id=evaluation.id))
+    evaluation = load_or_404(Evaluation, evaluation_id, "score")
+    back = url_for("performance.evaluation", evaluation_id=evaluation.id)
+    return submit(operations.attach_file, evaluation, request.files.get("file"), actor=current_user, purpose="report",
+                  allowed=REPORT_FILES, redirect_to=back, success=_("评价报告已上传。")) or redirect(back)
 
 
 # ---- result application ----------------------------------------------------------------------
 
-def result_rows(user, year: int, unit_id: int | None = None):
-    """Completed evaluations of `year` (best mode per project) with the suggested adjustment."""
-    stmt = (visible(user, Project).where(Project.year == year)
-            .where(sa.exists().where(Evaluation.project_id == Project.id,
-                                     Evaluation.state == EvaluationState.COMPLETED)))
-    if unit_id:
-        stmt = stmt.where(Project.unit_id == unit_id)
-    projects = db.session.scalars(queries.with_orgs(stmt.order_by(Project.department_id, Project.unit_id,
-                                                                  Project.code))).all()
-    extras = queries.decorate(projects)
-    rules = settings.result_rules()
-    for p in projects:
-        grade = extras[p.id]["grade"]
-        text, amount = ops.suggestion_for(grade, p.annual_budget, rules)
-        yield p, grade, text, amount
-
-
 @bp.get("/results")
 def results():
-    if not (current_user.is_bureau or current_user.has_role("admin") or current_user.org_kind == OrgKind.CONGRESS
-            or current_user.org_kind == OrgKind.BUDGET_UNIT):
-        abort(403)
-    year = request.args.get("year", type=int) or 2025
-    unit_id = request.args.get("unit", type=int)
-    rows = list(result_rows(current_user, year, unit_id))
+    require(current_user, "view", Evaluation)
+    year = parsing.arg_year(default=result_application.default_year())
+    unit_id = parsing.arg_id("unit")
+    rows = result_application.result_rows(current_user, year, unit_id)
     if request.args.get("format") == "xlsx":
         from portal.core.excel import xlsx_response
         return xlsx_response(f"{year}年度评价结果应用建议.xlsx",
                              ["主管部门", "责任单位", "项目编码", "项目名称", "全年预算数（万元）", "评价等级",
-                              "调整建议", "建议下年预算（万元）"],
-                             ([p.department.name, p.unit.name, p.code, p.name, p.annual_budget / 10000,
-                               g.zh if g else "", text, (a / 10000) if a is not None else ""]
-                              for p, g, text, a in rows))
+                              "调整建议", "建议下年预算（万元）", "依据"],
+                             ([r.project.department.name, r.project.unit.name, r.project.code, r.project.name,
+                               r.project.annual_budget / 10000, r.grade.zh if r.grade else "", r.text,
+                               (r.amount / 10000) if r.amount is not None else "", r.basis_label] for r in rows))
     return render_template("portal/performance/results.html", rows=rows, year=year, unit_id=unit_id,
                            units=_orgs(), rules=settings.result_rules(), grades=Grade)
 
@@ -531,6 +591,7 @@ def export_goals():
     from portal.core.excel import xlsx_response
     from portal.performance import excel_io
 
+    require(current_user, "view", Project)
     stmt = queries.project_list_stmt(current_user, request.args).options(
         sa.orm.selectinload(Project.unit), sa.orm.selectinload(Project.goals).selectinload(PerformanceGoal.indicators))
 
@@ -543,6 +604,24 @@ def export_goals():
                 if p.current_goal is not None:
                     yield from excel_io.goal_rows(p.current_goal)
     return xlsx_response("绩效目标表.xlsx", excel_io.GOAL_COLUMNS, rows(), sheet_title="绩效目标表")
+
+
+@bp.post("/projects/export-all")
+def export_goals_all():
+    """导出全部（后台生成）: every goal table of the project list under its filter, written by a job."""
+    from portal.core import background
+    from portal.performance.jobs import EXPORT
+
+    require(current_user, "view", Project)
+    form = ProjectFiltersForm()
+    parsing.require_valid(form)  # a tampered filter: 400, no job
+    filters = {k: str(v) for k, v in form.filters().items()}
+    try:
+        job = perform(background.start, EXPORT, actor=current_user, payload={"filters": filters},
+                      redirect_to=lambda job: url_for("jobs.show", job_id=job.id))
+    except DuplicateSubmission as duplicate:
+        return repeated(duplicate)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.get("/evaluations/<int:evaluation_id>/export")
@@ -566,25 +645,15 @@ def import_projects():
     if request.args.get("template"):
         return xlsx_response("绩效目标表导入模板.xlsx", excel_io.GOAL_COLUMNS, excel_io.template_rows(),
                              sheet_title="绩效目标表")
-    report, error = None, None
+    error = None
     if request.method == "POST":
-        upload = request.files.get("file")
-        try:
-            if not upload or not upload.filename:
-                raise DomainError(_("请选择要导入的 Excel 文件。"))
-            report = excel_io.import_goal_workbook(upload.read(), actor=current_user)
-        except DomainError as e:
-            db.session.rollback()
-            error = e.message
-        else:
-            if report.clean:
-                db.session.commit()
-                flash(_("导入成功：新增项目 %(c)s 个，更新 %(u)s 个，指标 %(i)s 条。", c=report.created,
-                        u=report.updated, i=report.indicators), "success")
-                return redirect(url_for("performance.projects"))
-            db.session.rollback()
-    return render_template("portal/performance/import.html", report=report, error=error,
-                           columns=excel_io.GOAL_COLUMNS)
+        from portal.performance.jobs import IMPORT
+
+        started, error = start_import(IMPORT)
+        if started is not None:
+            return started
+    return render_template("portal/performance/import.html", error=error,
+                           columns=excel_io.GOAL_COLUMNS), (DOMAIN_ERROR_STATUS if error else 200)
 
 
 # ---- indicator library -----------------------------------------------------------------------
@@ -592,8 +661,14 @@ def import_projects():
 @bp.route("/library", methods=["GET", "POST"])
 def library():
     from portal.core.excel import xlsx_response
-    from portal.performance import library as lib
+    from portal.performance.library import (
+        LIBRARY_COLUMNS,
+        LibraryImportRefused,
+        import_library_file,
+        library_rows,
+    )
 
+    require(current_user, "view", LibraryIndicator)
     stmt = sa.select(LibraryIndicator)
     sector = request.args.get("sector", "").strip()[:60]
     q = request.args.get("q", "").strip()[:60]
@@ -604,73 +679,70 @@ def library():
                                  LibraryIndicator.direction.contains(q, autoescape=True)))
     stmt = stmt.order_by(LibraryIndicator.sector, LibraryIndicator.direction, LibraryIndicator.id)
     if request.args.get("format") == "xlsx":
-        return xlsx_response("指标库.xlsx", lib.LIBRARY_COLUMNS, lib.library_rows(db.session.scalars(stmt)),
+        return xlsx_response("指标库.xlsx", LIBRARY_COLUMNS, library_rows(db.session.scalars(stmt)),
                              sheet_title="指标库")
     result, error = None, None
-    can_manage = ops.is_finance_officer(current_user) or current_user.has_role("admin")
+    can_manage = can(current_user, "edit", LibraryIndicator)
     if request.method == "POST":
-        if not can_manage:
-            abort(403)
-        upload = request.files.get("file")
+        require(current_user, "edit", LibraryIndicator)
         try:
-            if not upload or not upload.filename:
-                raise DomainError(_("请选择要导入的 Excel 文件。"))
-            result = lib.import_library(upload.read(), actor=current_user)
+            done = perform(import_library_file, request.files.get("file"), actor=current_user,
+                           redirect_to=url_for("performance.library"))
+        except DuplicateSubmission as duplicate:
+            return repeated(duplicate)
+        except LibraryImportRefused as refused:
+            result = refused.result
         except DomainError as e:
-            db.session.rollback()
             error = e.message
         else:
-            if not result.errors:
-                db.session.commit()
-                flash(_("指标库导入成功：新增 %(a)s 条，更新 %(u)s 条。", a=result.added, u=result.updated), "success")
-                return redirect(url_for("performance.library"))
-            db.session.rollback()
+            flash(_("指标库导入成功：新增 %(a)s 条，更新 %(u)s 条。", a=done.added, u=done.updated), "success")
+            return redirect(url_for("performance.library"))
     sectors = db.session.scalars(sa.select(LibraryIndicator.sector).distinct().order_by(LibraryIndicator.sector)).all()
     return render_template("portal/performance/library.html", page=paginate(stmt), sector=sector, q=q,
                            sectors=sectors, result=result, error=error, can_manage=can_manage,
-                           columns=lib.LIBRARY_COLUMNS)
+                           columns=LIBRARY_COLUMNS), (DOMAIN_ERROR_STATUS if result or error else 200)
+
+
+@bp.route("/library/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_library_item(item_id):
+    item = load_or_404(LibraryIndicator, item_id, "edit")
+    form = LibraryItemForm(obj=item)
+    if form.validate_on_submit():
+        data = {name: f.data for name, f in form._fields.items() if name not in ("csrf_token", "lock_version")}
+        done = submit(operations.update_library_indicator, item, data, actor=current_user, version=form.lock_version.data,
+                      form=form, redirect_to=url_for("performance.library", sector=item.sector),
+                      success=_("指标已保存。"))
+        if done:
+            return done
+    return render_template("portal/performance/library_item.html", form=form, item=item), status(form)
 
 
 # ---- settings (administrator) ----------------------------------------------------------------
 
 @bp.route("/performance/settings", methods=["GET", "POST"])
 def performance_settings():
-    from decimal import Decimal, InvalidOperation
-
-    from portal.performance.monitoring import Thresholds
-
-    if not current_user.has_role("admin"):
-        abort(403)
-    error = None
+    require(current_user, "edit", PerformanceSetting)
+    error, typed = None, None
+    versions = operations.setting_versions()
     if request.method == "POST":
+        form = forms.settings_form(settings.FRAMEWORK_PARTS, Grade, operations.SETTING_FORM_KEYS)
+        submitted = {key: form[name].data for key, name in operations.SETTING_FORM_KEYS.items()}
         try:
-            t = Thresholds(**{k: Decimal(request.form.get(k, "").strip()) for k in
-                              ("red_below", "green_from", "blue_from", "lag_points")})
-            weights = {part: Decimal(request.form.get(f"w_{part}", "").strip()) for part, _l in settings.FRAMEWORK_PARTS}
-            if sum(weights.values()) != 100 or any(w < 0 for w in weights.values()):
-                raise DomainError(_("评价框架各部分分值合计须为 100。"))
-            rules = {}
-            for g in Grade:
-                pct = Decimal(request.form.get(f"r_{g.value}_percent", "0").strip() or "0")
-                rules[g.value] = {"percent": str(pct), "no_budget": bool(request.form.get(f"r_{g.value}_none")),
-                                  "priority": bool(request.form.get(f"r_{g.value}_priority")),
-                                  "text": request.form.get(f"r_{g.value}_text", "").strip()[:60]}
-            n = ops.update_thresholds(t, actor=current_user)
-            settings.store_framework_weights(weights)
-            settings.store_result_rules(rules)
-        except InvalidOperation:
-            db.session.rollback()
-            error = _("请填写数字。")
+            parsing.check(form)
+            n = perform(operations.update_settings, form.data, actor=current_user, versions=submitted,
+                        redirect_to=url_for("performance.performance_settings"))
+        except DuplicateSubmission as duplicate:
+            return repeated(duplicate)
         except DomainError as e:
-            db.session.rollback()
-            error = e.message
+            error, typed, versions = e.message, parsing.typed(form), submitted  # the user's input and versions kept
         else:
-            db.session.commit()
             flash(_("设置已保存，已重新计算 %(n)s 份监控报告。", n=n), "success")
             return redirect(url_for("performance.performance_settings"))
     return render_template("portal/performance/settings.html", t=settings.thresholds(),
                            weights=settings.framework_weights(), parts=settings.FRAMEWORK_PARTS,
-                           rules=settings.result_rules(), grades=Grade, error=error)
+                           rules=settings.result_rules(), grades=Grade, error=error, typed=typed,
+                           versions=versions, version_fields=operations.SETTING_FORM_KEYS), (
+        DOMAIN_ERROR_STATUS if error else 200)
 
 
 @bp.app_template_filter("num")

@@ -1,4 +1,5 @@
-"""`flask --app portal publishing sync` copies snapshots to the public database;
+"""`flask --app portal publishing sync` copies snapshots to a SQLite public copy (PostgreSQL
+installations use logical replication instead: portal/publishing/replication.py);
 `flask --app portal search apply|reindex` maintain the index (same commands on the public app).
 
 A separate public database (PUBLIC_DATABASE_URL) is created with the same migrations
@@ -17,7 +18,7 @@ from portal.extensions import db
 
 
 def init_app(app):
-    from public_site.search.cli import make_group
+    from portal.publishing.search.cli import make_group
 
     group = AppGroup("publishing", help="Publication snapshots.")
 
@@ -38,10 +39,15 @@ def init_app(app):
 def sync(target) -> int:
     from portal.publishing.models import PublishedFile, SearchQueueItem, Snapshot
 
+    if db.engine.dialect.name == "postgresql":
+        raise click.ClickException("the portal runs on PostgreSQL: feed the public host by logical replication "
+                                   "(README: a public host fed by logical replication)")
     snaps, files, queue = Snapshot.__table__, PublishedFile.__table__, SearchQueueItem.__table__
     with target.begin() as conn:
-        last = conn.execute(sa.select(sa.func.max(snaps.c.id))).scalar() or 0
-        rows = [dict(r._mapping) for r in db.session.execute(sa.select(snaps).where(snaps.c.id > last).order_by(snaps.c.id))]
+        # Which ids the target lacks, not "above its highest": safe whatever order ids committed in.
+        have_ids = set(conn.execute(sa.select(snaps.c.id)).scalars())
+        rows = [dict(r._mapping) for r in db.session.execute(sa.select(snaps).order_by(snaps.c.id))
+                if r.id not in have_ids]
         have = set(conn.execute(sa.select(files.c.sha256)).scalars())
         for f in db.session.execute(sa.select(files)):
             if f.sha256 not in have:
@@ -54,4 +60,18 @@ def sync(target) -> int:
             conn.execute(queue.insert().values(project_ref=ref, created_at=sa.func.now()))
         if conn.dialect.name == "postgresql" and rows:
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('pub_snapshots', 'id'), :v)"), {"v": rows[-1]["id"]})
+        _sync_figures(conn)
     return len(rows)
+
+
+def _sync_figures(conn) -> None:
+    """The year figures (pub_year_figures) the target lacks, the newest of each year current."""
+    from portal.publishing.models import PublishedFigures
+
+    table = PublishedFigures.__table__
+    have = set(conn.execute(sa.select(table.c.id)).scalars())
+    for row in db.session.execute(sa.select(table).order_by(table.c.id)):
+        if row.id in have:
+            continue
+        conn.execute(table.update().where(table.c.kind == row.kind, table.c.year == row.year).values(current=False))
+        conn.execute(table.insert().values(**dict(row._mapping)))

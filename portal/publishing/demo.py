@@ -24,6 +24,6 @@ def seed(ctx: dict) -> None:
             continue
     ctx["snapshots"] = written
     db.session.commit()  # the index writer reads committed snapshots
-    from public_site.search import apply_quietly
+    from portal.publishing.search import apply_quietly
 
     apply_quietly()

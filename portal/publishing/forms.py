@@ -25,3 +25,21 @@ class SelectionForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     note = TextAreaField(_l("撤回说明"), validators=[DataRequired(_l("请填写撤回说明（将向公众公示）。")), Length(max=2000)])
+
+
+def figure_kinds() -> list[tuple[str, str]]:
+    from portal.core.registry import YEAR_FIGURES
+
+    return [(f.name, str(f.label)) for f in YEAR_FIGURES.values()]
+
+
+class FiguresForm(FlaskForm):
+    """公开年度统计: which figures, which year, and the public note of a correction."""
+    kind = SelectField(_l("统计内容"), validators=[DataRequired(_l("请选择统计内容。"))])
+    year = IntegerField(_l("年度"), validators=[DataRequired(_l("请填写年度。")), NumberRange(2000, 2100)])
+    note = TextAreaField(_l("更正说明"), validators=[Optional(), Length(max=2000)],
+                         description=_l("重新公开已变化的统计时必填，将向公众公示。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = figure_kinds()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.core import clock
 from portal.core.db import Money, enum_column
 from portal.core.enums import LabelledEnum
+from portal.core.locale import N_
 from portal.core.registry import register_record_type
-from portal.core.web import N_
 from portal.extensions import db
 
 
@@ -68,7 +68,28 @@ LIVE_COLUMNS = ("current", "state", "id", "project_ref", "kind", "published_at",
                 "amount_band", "grade", "rectification")
 
 
-class Snapshot(db.Model):
+class PublishedJSON:
+    """A published row's JSON (`data`, parsed once) and its state."""
+
+    @property
+    def payload(self) -> dict:
+        if "_payload" not in self.__dict__:
+            self.__dict__["_payload"] = json.loads(self.data)
+        return self.__dict__["_payload"]
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.state == SnapshotState.WITHDRAWN
+
+
+def refuse_changes(target, names, what: str) -> None:
+    state = sa.inspect(target)
+    for name in names:
+        if state.attrs[name].history.has_changes():
+            raise ValueError(f"{what} field {name} is immutable")
+
+
+class Snapshot(PublishedJSON, db.Model):
     __tablename__ = "pub_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,15 +130,6 @@ class Snapshot(db.Model):
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
 
-    @property
-    def payload(self) -> dict:
-        if "_payload" not in self.__dict__:
-            self.__dict__["_payload"] = json.loads(self.data)
-        return self.__dict__["_payload"]
-
-    @property
-    def withdrawn(self) -> bool:
-        return self.state == SnapshotState.WITHDRAWN
 
 
 IMMUTABLE = ("data", "version", "kind", "project_ref", "published_at", "note", "state")
@@ -126,10 +138,7 @@ IMMUTABLE = ("data", "version", "kind", "project_ref", "published_at", "note", "
 @event.listens_for(Snapshot, "before_update")
 def _snapshots_are_immutable(_mapper, _connection, target):
     """Only `current` may change once a snapshot is written."""
-    state = sa.inspect(target)
-    for name in IMMUTABLE:
-        if state.attrs[name].history.has_changes():
-            raise ValueError(f"published snapshot field {name} is immutable")
+    refuse_changes(target, IMMUTABLE, "published snapshot")
 
 
 class PublishedFile(db.Model):
@@ -179,3 +188,34 @@ class PublicationLog(db.Model):
     kind: Mapped[PublicationKind] = mapped_column(enum_column(PublicationKind))
     version: Mapped[int] = mapped_column(sa.Integer)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class PublishedFigures(PublishedJSON, db.Model):
+    """公开的年度统计: a year's figures of one module (e.g. the ex-ante assessments' 事前绩效评估情况),
+    published by finance as an immutable JSON copy; a correction is a new version with a public
+    note, a withdrawal a version in the withdrawn state with its notice (as for snapshots)."""
+
+    __tablename__ = "pub_year_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))  # the registered name (portal.core.registry.YEAR_FIGURES)
+    year: Mapped[int] = mapped_column(sa.SmallInteger)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    current: Mapped[bool] = mapped_column(default=True)
+    state: Mapped[SnapshotState] = mapped_column(enum_column(SnapshotState), default=SnapshotState.PUBLISHED)
+    note: Mapped[str] = mapped_column(sa.Text, default="")  # 更正说明 / 撤回说明, public
+    data: Mapped[str] = mapped_column(sa.Text)
+    published_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "year", "version"),
+        sa.Index("ix_pub_year_figures_current", "kind", "current", "year"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+
+@event.listens_for(PublishedFigures, "before_update")
+def _figures_are_immutable(_mapper, _connection, target):
+    """Only `current` may change once published."""
+    refuse_changes(target, ("data", "version", "kind", "year", "published_at", "note", "state"), "published figures")

@@ -1,112 +1,36 @@
-"""The only writers of snapshots. Views commit once after calling one of these, then ask the
-search writer to apply the queue (`public_site.search.apply_queue`)."""
+"""The only writers of snapshots. Views run one of these through `perform()` (one commit);
+the search index follows through the outbox (`portal.publishing.indexing`).
+
+Publications are serialised: `publish` and `withdraw` take one publishing lock (a PostgreSQL
+advisory lock for the transaction; SQLite's write transactions are IMMEDIATE) before reading
+the current snapshots, so two officers who click 发布 at once write one version: the second
+sees the first's snapshots, finds nothing new, and is refused with a message."""
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from portal.accounts.models import Organisation
 from portal.core import clock
 from portal.core.audit import record_change
-from portal.core.enums import LabelledEnum
-from portal.core.errors import DomainError
+from portal.core.errors import DomainError, NotPermitted
+from portal.core.permissions import can
 from portal.extensions import db
 from portal.performance.models import Project
-from portal.publishing import snapshots
+from portal.publishing import indexing, queries, snapshots
 from portal.publishing.models import (
     RESULT_KINDS,
     PublicationAction,
     PublicationKind,
     PublicationLog,
+    PublishedFigures,
     PublishedFile,
-    SearchQueueItem,
     Snapshot,
     SnapshotState,
     amount_band,
 )
-
-
-def _plain(value):
-    """Providers may hand over Decimals, dates and labelled enums: store them exactly, as text."""
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, LabelledEnum):
-        return value.label
-    raise TypeError(f"not publishable: {type(value).__name__}")
-
-
-def dumps(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain)
-
-
-def selected_projects(year: int, department_id: int | None = None) -> list[Project]:
-    stmt = sa.select(Project).where(Project.year == year).order_by(Project.department_id, Project.code)
-    if department_id:
-        stmt = stmt.where(Project.department_id == department_id)
-    return list(db.session.scalars(stmt))
-
-
-@dataclass
-class Candidate:
-    project: Project
-    kind: PublicationKind
-    data: dict
-    files: list
-    current: Snapshot | None
-    change: str  # "new", "changed", "same"
-
-
-@dataclass
-class Plan:
-    candidates: list[Candidate] = field(default_factory=list)
-
-    def count(self, change: str) -> int:
-        return sum(1 for c in self.candidates if c.change == change)
-
-    def by_project(self) -> list[tuple[Project, list[Candidate]]]:
-        grouped: dict[int, tuple[Project, list]] = {}
-        for c in self.candidates:
-            grouped.setdefault(c.project.id, (c.project, []))[1].append(c)
-        return list(grouped.values())
-
-
-def current_snapshots(project_ids) -> dict[tuple[int, str], Snapshot]:
-    if not project_ids:
-        return {}
-    rows = db.session.scalars(sa.select(Snapshot).where(Snapshot.project_ref.in_(list(project_ids)),
-                                                         Snapshot.current.is_(True)))
-    return {(s.project_ref, s.kind.value): s for s in rows}
-
-
-def plan(year: int, department_id: int | None, kinds) -> Plan:
-    """What publishing would write (the preview shows exactly these data)."""
-    kinds = [PublicationKind(k) for k in kinds]
-    if not kinds:
-        raise DomainError(_("请至少选择一类公开内容。"), field="kinds")
-    projects = selected_projects(year, department_id)
-    existing = current_snapshots([p.id for p in projects])
-    result = Plan()
-    for project in projects:
-        for kind in kinds:
-            data, files = snapshots.build(project, kind)
-            if data is None:
-                continue
-            current = existing.get((project.id, kind.value))
-            if current is None or current.withdrawn:
-                change = "new"
-            elif current.data == dumps(data):
-                change = "same"
-            else:
-                change = "changed"
-            result.candidates.append(Candidate(project, kind, data, files, current, change))
-    return result
+from portal.publishing.snapshots import dumps
 
 
 def _facets(project: Project, kind: PublicationKind, data: dict) -> dict:
@@ -144,7 +68,6 @@ def _write(actor, project_ref: int, project_name: str, kind: PublicationKind, da
                    data=dumps(data), published_at=clock.now(), **facets)
     db.session.add(row)
     db.session.flush()
-    db.session.add(SearchQueueItem(project_ref=project_ref))  # same transaction as the snapshot
     db.session.add(PublicationLog(actor_id=actor.id, actor_name=actor.display_name, action=action,
                                   snapshot_id=row.id, project_ref=project_ref, project_name=project_name,
                                   kind=kind, version=version, note=note))
@@ -153,10 +76,22 @@ def _write(actor, project_ref: int, project_name: str, kind: PublicationKind, da
     return row
 
 
+_PUBLISHING_LOCK = 7_240_101  # pg_advisory_xact_lock key: one publication at a time
+
+
+def serialise_publications() -> None:
+    """Wait for any other publication's transaction to end (then read what it wrote)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PUBLISHING_LOCK})
+
+
 def publish(year: int, department_id: int | None, kinds, *, actor, note: str = "") -> list[Snapshot]:
     """Publish new and changed snapshots; a changed one is a correction and needs a public note."""
+    if not can(actor, "publish", Snapshot):
+        raise NotPermitted(_("只有财政绩效管理人员可以公开信息。"))
     note = (note or "").strip()
-    result = plan(year, department_id, kinds)
+    serialise_publications()
+    result = queries.plan(year, department_id, kinds)
     if result.count("changed") and not note:
         raise DomainError(_("已公开的内容有 %(n)d 项发生变化，重新公开即为更正，请填写更正说明。",
                             n=result.count("changed")), field="note")
@@ -171,24 +106,104 @@ def publish(year: int, department_id: int | None, kinds, *, actor, note: str = "
         written.append(_write(actor, c.project.id, c.project.name, c.kind, c.data, c.current, action=action,
                               note=note if c.change == "changed" else "",
                               facets=_facets(c.project, c.kind, c.data)))
+    indexing.queue(row.project_ref for row in written)
     return written
+
+
+def _withdrawal(row, *, actor, note: str) -> str:
+    """The checks of a withdrawal (a snapshot's or a year's figures'): who, the public note, and
+    that the row is still the live version once the publishing lock is held. Returns the note."""
+    if not can(actor, "withdraw", row):
+        raise NotPermitted(_("只有财政绩效管理人员可以撤回公开的信息。"))
+    note = (note or "").strip()
+    if not note:
+        raise DomainError(_("请填写撤回说明（将向公众公示）。"), field="note")
+    serialise_publications()
+    db.session.refresh(row)  # the state as the last publication left it
+    if not row.current or row.withdrawn:
+        raise DomainError(_("只能撤回当前公开的版本。"), field="note")
+    return note
 
 
 def withdraw(snapshot: Snapshot, *, actor, note: str) -> Snapshot:
     """撤回: a new version in the withdrawn state with a public notice; the content is no longer shown."""
-    note = (note or "").strip()
-    if not note:
-        raise DomainError(_("请填写撤回说明（将向公众公示）。"), field="note")
-    if not snapshot.current or snapshot.withdrawn:
-        raise DomainError(_("只能撤回当前公开的版本。"), field="note")
-    data = {"project": snapshot.payload.get("project", {}), "kind": snapshot.kind.value}
+    note = _withdrawal(snapshot, actor=actor, note=note)
+    # The notice carries the name, the date (published_at) and the note only: nothing of the
+    # withdrawn content (no description, budget, unit or score). The identifying columns stay so
+    # that the notice is listed under its project, year and department.
+    data = {"project": {"name": snapshot.project_name}, "kind": snapshot.kind.value}
     facets = {name: getattr(snapshot, name) for name in (
-        "year", "project_code", "project_name", "department_ref", "department_name", "unit_name", "project_kind",
-        "budget_type", "amount", "amount_band")}
-    return _write(actor, snapshot.project_ref, snapshot.project_name, snapshot.kind, data, snapshot,
-                  action=PublicationAction.WITHDRAW, note=note, state=SnapshotState.WITHDRAWN, facets=facets)
+        "year", "project_code", "project_name", "department_ref", "department_name")}
+    facets.update(unit_name="", project_kind="", budget_type="", amount=Decimal(0), amount_band="")
+    row = _write(actor, snapshot.project_ref, snapshot.project_name, snapshot.kind, data, snapshot,
+                 action=PublicationAction.WITHDRAW, note=note, state=SnapshotState.WITHDRAWN, facets=facets)
+    indexing.queue([row.project_ref])
+    return row
 
 
-def departments() -> list[Organisation]:
-    ids = sa.select(Project.department_id).distinct()
-    return list(db.session.scalars(sa.select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.code)))
+# ---- a year's figures (公开的年度统计, e.g. 事前绩效评估情况) ----------------------------------------
+
+def figures_provider(kind: str):
+    from portal.core.registry import YEAR_FIGURES
+
+    provider = YEAR_FIGURES.get(kind)
+    if provider is None:
+        raise DomainError(_("没有这类统计可以公开。"), field="kind")
+    return provider
+
+
+def current_figures(kind: str, year: int) -> PublishedFigures | None:
+    return db.session.scalars(sa.select(PublishedFigures).where(
+        PublishedFigures.kind == kind, PublishedFigures.year == year, PublishedFigures.current.is_(True))).first()
+
+
+def build_figures(kind: str, year: int) -> dict | None:
+    """What would be published: the provider's public values, in Chinese whatever the officer's
+    language (the public site is Chinese first)."""
+    from flask_babel import force_locale
+
+    with force_locale("zh"):
+        data = figures_provider(kind).build(year)
+    return None if data is None else {"kind": kind, "year": year, **data}
+
+
+def _write_figures(actor, kind, year, data: dict, previous, *, action: PublicationAction, note: str = "",
+                   state=SnapshotState.PUBLISHED) -> PublishedFigures:
+    version = 1
+    if previous is not None:
+        previous.current = False
+        version = previous.version + 1
+    row = PublishedFigures(kind=kind, year=year, version=version, current=True, state=state, note=note,
+                           data=dumps(data), published_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    record_change(actor, f"publishing.figures_{action.value}", row,
+                  after={"kind": kind, "year": year, "version": version, "note": note})
+    return row
+
+
+def publish_figures(kind: str, year: int, *, actor, note: str = "") -> PublishedFigures:
+    """Publish the year's figures of `kind`; republishing changed figures is a correction (a public
+    note is required), unchanged figures are refused."""
+    if not can(actor, "publish", Snapshot):
+        raise NotPermitted(_("只有财政绩效管理人员可以公开信息。"))
+    note = (note or "").strip()
+    serialise_publications()
+    data = build_figures(kind, year)
+    if data is None:
+        raise DomainError(_("%(year)s年度尚无可公开的统计。", year=year), field="year")
+    previous = current_figures(kind, year)
+    live = previous is not None and not previous.withdrawn
+    if live and dumps(data) == previous.data:
+        raise DomainError(_("没有新的或变化的内容需要公开。"), field="year")
+    if live and not note:
+        raise DomainError(_("该年度统计已公开且发生变化，重新公开即为更正，请填写更正说明。"), field="note")
+    return _write_figures(actor, kind, year, data, previous, action=PublicationAction.CORRECT if live
+                          else PublicationAction.PUBLISH, note=note if live else "")
+
+
+def withdraw_figures(row: PublishedFigures, *, actor, note: str) -> PublishedFigures:
+    """撤回: a new version in the withdrawn state carrying only the notice."""
+    note = _withdrawal(row, actor=actor, note=note)
+    return _write_figures(actor, row.kind, row.year, {"kind": row.kind, "year": row.year}, row,
+                          action=PublicationAction.WITHDRAW, note=note, state=SnapshotState.WITHDRAWN)

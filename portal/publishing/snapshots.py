@@ -2,12 +2,30 @@
 (no review comments, drafts, internal markings, contact persons, letters or user names)."""
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from decimal import Decimal
 
 from portal.core.attachments import attachments_of
+from portal.core.enums import LabelledEnum
 from portal.core.registry import PUBLIC_PROVIDERS
-from portal.performance.models import EvaluationMode, EvaluationState, GoalState, Project
+from portal.performance.models import EvaluationMode, EvaluationState, GoalState, Operator, Project
 from portal.publishing.models import PublicationKind, RectificationState
+
+
+def _plain(value):
+    """Providers may hand over Decimals, dates and labelled enums: store them exactly, as text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, LabelledEnum):
+        return value.label
+    raise TypeError(f"not publishable: {type(value).__name__}")
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_plain)
 
 
 def _money(value) -> str | None:
@@ -76,7 +94,23 @@ def evaluation_data(project: Project, kind: PublicationKind) -> dict | None:
         "completed_on": _date(e.completed_at),
         "findings": [{"category": f.category, "description": f.description,
                       "amount": _money(f.amount), "suggestion": f.suggestion} for f in e.findings],
+        **({"lines": [line_data(ln) for ln in e.lines if ln.applicable]} if e.mode == EvaluationMode.SELF else {}),
     }
+
+
+def _number(value) -> str | None:
+    return None if value is None else f"{Decimal(value).normalize():f}"
+
+
+def line_data(line) -> dict:
+    """One scored indicator of a self-evaluation (自评表): its target and what was achieved."""
+    unit = line.indicator.unit if line.indicator is not None else ""
+    qualitative = line.operator == Operator.QUALITATIVE or line.target is None
+    target = line.target_text if qualitative else f"{line.operator.zh if line.operator else ''}{_number(line.target)}{unit}"
+    return {"label": line.label, "target": target, "unit": unit,
+            "target_value": None if qualitative else _number(line.target),
+            "actual_value": _number(line.actual), "tier": line.tier.zh if line.tier else None,
+            "weight": _number(line.weight), "score": None if line.score is None else f"{Decimal(line.score):.2f}"}
 
 
 def report_data(project: Project) -> tuple[dict | None, list]:

@@ -10,15 +10,15 @@ def init_app(app):
         register_reminder_check,
         register_seeder,
     )
-    from portal.reviews import api, panels, policies  # noqa: F401  (registers policies and API routes)
-    from portal.reviews.demo import seed_reviews
+    from portal.reviews import api, demo, panels, policies, reminders  # noqa: F401  (registers policies and API routes)
     from portal.reviews.views import bp
 
     app.config.setdefault("REVIEW_MAX_ROUNDS", 3)
     app.register_blueprint(bp)
-    register_nav(_l("报告同审"), "reviews.index", order=400,
-                 org_kinds={"finance_bureau", "audit_bureau", "agency", "congress"})
+    from portal.reviews.models import Report
+
+    register_nav(_l("报告同审"), "reviews.index", order=400, needs=(Report, "view"), group="collaboration")
     register_dashboard(panels.dashboard_panel, order=400)
     register_overview_section(panels.overview_section, order=400)
-    register_reminder_check("reviews", panels.late_reviewers)
-    register_seeder("reviews", seed_reviews, order=400)
+    register_reminder_check("reviews", reminders.check)
+    register_seeder("reviews", demo.seed, order=400)

@@ -1,28 +1,50 @@
 """Read-only API: /api/v1/reviews (reports with versions and rounds). Never reviewer identities."""
 from __future__ import annotations
 
-from flask import request
+from datetime import date
 
-from portal.core.api import OPENAPI_SCHEMAS, PAGE_PARAMETERS, api_route, page_params, paged
+from pydantic import Field
+
+from portal.core.api import api_route, paged
 from portal.core.permissions import load_or_404, visible
+from portal.core.schemas import LocalDateTime, Page, PageQuery, Schema, Year, choice
 from portal.reviews.models import Report, ReportState, RoundState
 
-OPENAPI_SCHEMAS["ReviewReport"] = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"}, "year": {"type": "integer"},
-        "evaluation_id": {"type": "integer"}, "agency": {"type": "string"},
-        "state": {"type": "string", "enum": [s.value for s in ReportState]},
-        "final_score": {"type": "number", "nullable": True},
-        "versions": {"type": "array", "items": {"type": "object", "properties": {
-            "number": {"type": "integer"}, "uploaded_at": {"type": "string", "format": "date-time"},
-            "late": {"type": "boolean"}}}},
-        "rounds": {"type": "array", "items": {"type": "object", "properties": {
-            "number": {"type": "integer"}, "version": {"type": "integer"}, "state": {"type": "string"},
-            "deadline": {"type": "string", "format": "date"}, "decision": {"type": "string", "nullable": True},
-            "opinion": {"type": "string", "nullable": True, "description": "合议意见, once decided"}}}},
-    },
-}
+
+class ReviewQuery(PageQuery):
+    """同审报告筛选 · report filters"""
+    state: choice(ReportState) | None = Field(None, description="报告状态 · report state")
+    year: Year | None = Field(None, description="评价年度 · evaluation year")
+
+
+class ReportVersionOut(Schema):
+    """报告版本 · a report version"""
+    number: int = Field(description="版本号 · version number")
+    uploaded_at: LocalDateTime = Field(description="上传时间 · uploaded at")
+    late: bool = Field(description="是否逾期上传 · uploaded after the deadline")
+
+
+class ReviewRoundOut(Schema):
+    """一轮同审 · a review round"""
+    number: int = Field(description="轮次 · round number")
+    version: int = Field(description="所审版本号 · version reviewed")
+    state: choice(RoundState) = Field(description="轮次状态 · round state")
+    deadline: date = Field(description="评审截止日期 · review deadline")
+    decision: str | None = Field(description="合议结论（已决定时） · decision, once decided")
+    opinion: str | None = Field(description="合议意见（已决定时） · consolidated opinion, once decided")
+
+
+class ReviewReport(Schema):
+    """评价报告同审情况（不含评审人身份） · a report under co-review (never reviewer identities)"""
+    id: int = Field(description="报告 id · report id")
+    title: str = Field(description="报告标题 · title")
+    year: int = Field(description="评价年度 · evaluation year")
+    evaluation_id: int = Field(description="所属评价 id · evaluation id")
+    agency: str = Field(description="第三方机构 · evaluation agency")
+    state: choice(ReportState) = Field(description="报告状态 · report state")
+    final_score: float | None = Field(description="最终得分 · final score")
+    versions: list[ReportVersionOut] = Field(description="上传的版本 · uploaded versions")
+    rounds: list[ReviewRoundOut] = Field(description="同审轮次 · review rounds")
 
 
 def serialise(report: Report) -> dict:
@@ -39,35 +61,20 @@ def serialise(report: Report) -> dict:
     }
 
 
-@api_route("/reviews", schema={
-    "summary": "评价报告同审（只读）", "tags": ["reviews"],
-    "parameters": PAGE_PARAMETERS + [
-        {"name": "state", "in": "query", "schema": {"type": "string", "enum": [s.value for s in ReportState]}},
-        {"name": "year", "in": "query", "schema": {"type": "integer"}}],
-    "responses": {"200": {"description": "A page of reports", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"items": {"type": "array", "items": {
-            "$ref": "#/components/schemas/ReviewReport"}}, "total": {"type": "integer"}}}}}}},
-})
-def list_reviews(user):
-    from portal.extensions import db  # noqa: F401
+@api_route("/reviews", summary="评价报告同审（只读） · evaluation reports under co-review (read-only)",
+           tags=["reviews"], query=ReviewQuery, response=Page[ReviewReport], errors=())
+def list_reviews(user, query: ReviewQuery):
     from portal.performance.models import Evaluation
 
-    page, per_page = page_params()
     stmt = visible(user, Report).join(Evaluation, Evaluation.id == Report.evaluation_id)
-    state = request.args.get("state")
-    if state in {s.value for s in ReportState}:
-        stmt = stmt.where(Report.state == ReportState(state))
-    year = request.args.get("year", type=int)
-    if year:
-        stmt = stmt.where(Evaluation.year == year)
-    return paged(stmt.order_by(Report.id), serialise, page, per_page)
+    if query.state:
+        stmt = stmt.where(Report.state == ReportState(query.state))
+    if query.year:
+        stmt = stmt.where(Evaluation.year == query.year)
+    return paged(stmt.order_by(Report.id), serialise, query.page, query.per_page)
 
 
-@api_route("/reviews/<int:report_id>", schema={
-    "summary": "一份评价报告的同审情况", "tags": ["reviews"],
-    "parameters": [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {
-        "$ref": "#/components/schemas/ReviewReport"}}}}, "404": {"description": "Not found"}},
-})
+@api_route("/reviews/<int:report_id>", summary="一份评价报告的同审情况 · one report under co-review",
+           tags=["reviews"], response=ReviewReport, path={"report_id": "报告 id · report id"})
 def get_review(user, report_id):
     return serialise(load_or_404(Report, report_id, "view", user=user))

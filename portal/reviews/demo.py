@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from portal.accounts.models import Organisation, OrgKind, Role, User
+from portal.accounts.models import Organisation, Role, User
 from portal.core import clock
 from portal.extensions import db
 from portal.performance.models import BudgetType, Evaluation, EvaluationMode, Project, ProjectKind
-from portal.reviews import operations as ops
+from portal.reviews import operations
 from portal.reviews.models import Report
 
 QUALIFICATIONS = {
@@ -104,23 +104,23 @@ def _agency_staff(ctx, key: str, org: Organisation) -> User:
 
 
 def _review(assignment, actor, *, base: int, submit: bool = True) -> None:
-    ops.declare(assignment, actor=actor, conflict=None)
+    operations.declare(assignment, actor=actor, conflict=None)
     scores = {}
     base += {"finance": 0, "audit": -4, "expert": 3}[assignment.side.value]  # reviewers differ a little
     for c in assignment.round.rubric.criteria:
         value = min(c.weight, round(c.weight * (base + ((c.position + assignment.reviewer_id) % 3) * 3) / 100))
         scores[c.id] = (str(value), SCORE_TEXT.get(c.name, "总体符合要求。"))
-    ops.save_review(assignment, actor=actor, scores=scores, summary="报告总体符合要求，需按批注意见修改完善。",
-                    comments=[("第二章", "抽样方法与样本量需说明依据。"), ("第8页", "支出数据与决算报表不一致。")],
-                    submit=submit)
+    operations.save_review(assignment, actor=actor, version=assignment.lock_version, scores=scores, summary="报告总体符合要求，需按批注意见修改完善。",
+                           comments=[("第二章", "抽样方法与样本量需说明依据。"), ("第8页", "支出数据与决算报表不一致。")],
+                           submit=submit)
 
 
 def _run_round(rnd, users, *, decision: str, base: int, opinion: str) -> None:
     for a in rnd.assignments:
         _review(a, a.reviewer, base=base)
-    ops.propose(rnd, actor=rnd.lead, opinion=opinion, decision=decision)
-    ops.endorse(rnd, actor=users["finance"] if rnd.lead != users["finance"] else users["finance2"])
-    ops.endorse(rnd, actor=users["audit"])
+    operations.propose(rnd, actor=rnd.lead, opinion=opinion, decision=decision)
+    operations.endorse(rnd, actor=users["finance"] if rnd.lead != users["finance"] else users["finance2"])
+    operations.endorse(rnd, actor=users["audit"])
 
 
 OPINION_REVISE = ("## 合议意见\n\n评审组认为报告结构基本完整，但证据支撑不足，需修改后重新提交。\n\n"
@@ -132,15 +132,15 @@ OPINION_REJECT = ("## 合议意见\n\n报告评价程序不完整，关键数据
                   "## 存在问题\n\n1. 未开展现场核查。\n2. 满意度调查样本不足。")
 
 
-def seed_reviews(ctx: dict) -> None:
+def seed(ctx: dict) -> None:
     orgs, users = ctx["orgs"], ctx["users"]
     finance, audit = users["finance"], users["audit"]
     agencies = [orgs[k] for k in ("agency1", "agency2", "agency3")]
     staff = {a.id: _agency_staff(ctx, k, a) for k, a in zip(("agency1", "agency2", "agency3"), agencies, strict=True)}
     for key, agency in zip(("agency1", "agency2", "agency3"), agencies, strict=True):
-        ops.save_profile(agency, actor=finance, qualifications=QUALIFICATIONS[key], contact_person=staff[agency.id].display_name,
-                         contact_phone=f"0571-8890{agencies.index(agency) + 1:04d}", address="临州市政务服务中心东侧")
-    ops.default_rubric()
+        operations.save_profile(agency, actor=finance, qualifications=QUALIFICATIONS[key], contact_person=staff[agency.id].display_name,
+                                contact_phone=f"0571-8890{agencies.index(agency) + 1:04d}", address="临州市政务服务中心东侧")
+    operations.default_rubric()
     projects = _demo_projects(ctx)
     evaluations = [e for e in (ctx.get("evaluations") or []) if e.mode == EvaluationMode.FINANCE]
     used = {e.project_id for e in evaluations}
@@ -153,19 +153,19 @@ def seed_reviews(ctx: dict) -> None:
         db.session.add(evaluation)
         evaluations.append(evaluation)
     db.session.flush()
-    evaluations = [e for e in evaluations if ops.report_for(e) is None][:8]
+    evaluations = [e for e in evaluations if operations.report_for(e) is None][:8]
     years = {e.year for e in evaluations}
     for year in years:
-        ops.set_pool(year, [a.id for a in agencies], actor=finance)
+        operations.set_pool(year, [a.id for a in agencies], actor=finance)
     reviewers = [finance.id, audit.id, users["expert"].id]
     stages = ["awaiting", "submitted", "open", "endorsing", "accepted", "rejected", "twice_revised", "revising"]
     for stage, evaluation in zip(stages, evaluations, strict=False):
         if evaluation.agency_id is None:
-            ops.draw_agency(evaluation, actor=finance, pool_ids=[a.id for a in agencies],
-                            witnesses="周明（联席会议办公室）、刘芳（审计局）")
-            report = ops.report_for(evaluation)
+            operations.draw_agency(evaluation, actor=finance, pool_ids=[a.id for a in agencies],
+                                   witnesses="周明（联席会议办公室）、刘芳（审计局）")
+            report = operations.report_for(evaluation)
         else:
-            report = ops.commission_report(evaluation, actor=finance)
+            report = operations.commission_report(evaluation, actor=finance)
         db.session.flush()
         if stage == "awaiting":
             continue
@@ -173,18 +173,18 @@ def seed_reviews(ctx: dict) -> None:
         _upload(report, agent, 1)
         if stage == "submitted":
             continue
-        rnd = ops.open_round(report, actor=finance, reviewer_ids=reviewers, lead_id=finance.id,
-                             deadline=clock.today() + timedelta(days=10))
+        rnd = operations.open_round(report, actor=finance, reviewer_ids=reviewers, lead_id=finance.id,
+                                    deadline=clock.today() + timedelta(days=10))
         if stage == "open":
             mine = {a.reviewer_id: a for a in rnd.assignments}
             _review(mine[finance.id], finance, base=80, submit=True)
-            ops.declare(mine[audit.id], actor=audit, conflict=None)
+            operations.declare(mine[audit.id], actor=audit, conflict=None)
             continue
         if stage == "endorsing":
             for a in rnd.assignments:
                 _review(a, a.reviewer, base=85)
-            ops.propose(rnd, actor=finance, opinion=OPINION_ACCEPT, decision="accepted")
-            ops.endorse(rnd, actor=finance)
+            operations.propose(rnd, actor=finance, opinion=OPINION_ACCEPT, decision="accepted")
+            operations.endorse(rnd, actor=finance)
             continue
         if stage == "accepted":
             _run_round(rnd, users, decision="accepted", base=90, opinion=OPINION_ACCEPT)
@@ -203,8 +203,7 @@ def seed_reviews(ctx: dict) -> None:
 
 def _upload(report: Report, agent: User, number: int) -> None:
     data = _report_docx(report.title, report.evaluation.project, number)
-    ops.store_version_bytes(report, f"{report.title}-V{number}.docx", data, actor=agent,
-                            note="" if number == 1 else f"根据第{number - 1}轮合议意见修改。")
+    operations.store_version_bytes(report, f"{report.title}-V{number}.docx", data, actor=agent,
+                                   note="" if number == 1 else f"根据第{number - 1}轮合议意见修改。")
 
 
-__all__ = ["seed_reviews", "OrgKind"]

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -22,6 +23,7 @@ from portal.core.attachments import Attachment
 from portal.core.db import TimestampMixin, enum_column
 from portal.core.enums import LabelledEnum
 from portal.core.registry import register_record_type
+from portal.core.versions import Versioned
 from portal.extensions import db
 from portal.performance.models import Evaluation
 
@@ -59,6 +61,12 @@ class AssignmentState(LabelledEnum):
     ACTIVE = "active", "评审中", "Reviewing", "tag-blue"
     SUBMITTED = "submitted", "已提交", "Submitted", "tag-green"
     CONFLICTED = "conflicted", "因利益冲突回避", "Withdrawn (conflict)", "tag-red"
+
+
+class CommentKind(LabelledEnum):
+    """What a comment row of a review is (批注类型)."""
+    PROBLEM = "problem", "问题", "Problem", "tag-red"
+    OPINION = "opinion", "意见", "Comment", "tag-blue"
 
 
 class ConflictKind(LabelledEnum):
@@ -126,10 +134,11 @@ class AgencyDraw(db.Model):
 
 
 @register_record_type
-class RubricTemplate(db.Model):
+class RubricTemplate(Versioned, db.Model):
     """评审评分表: weighted criteria totalling 100."""
 
     __tablename__ = "review_rubrics"
+    field_labels = {"name": _l("评分表名称"), "criteria": _l("评分标准")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
@@ -160,10 +169,12 @@ class RubricCriterion(db.Model):
 
 
 @register_record_type
-class Report(TimestampMixin, db.Model):
+class Report(Versioned, TimestampMixin, db.Model):
     """评价报告 of one finance evaluation by one agency."""
 
     __tablename__ = "review_reports"
+    field_labels = {"title": _l("报告标题"), "due_date": _l("提交期限"), "state": _l("状态"),
+                    "agency_id": _l("评价机构"), "final_score": _l("最终得分"), "decided_at": _l("决定时间")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(sa.ForeignKey("evaluations.id", ondelete="CASCADE"), unique=True)
@@ -281,10 +292,13 @@ class ReviewRound(TimestampMixin, db.Model):
 
 
 @register_record_type
-class ReviewAssignment(TimestampMixin, db.Model):
+class ReviewAssignment(Versioned, TimestampMixin, db.Model):
     """One reviewer's review in one round (评审意见): scores, comments, history."""
 
     __tablename__ = "review_assignments"
+    field_labels = {"scores": _l("评分"), "comments": _l("批注"), "summary": _l("总体意见"), "state": _l("状态"),
+                    "revision": _l("修改次数"), "submitted_at": _l("提交时间"), "conflict_kind": _l("利益冲突"),
+                    "conflict_note": _l("利益冲突说明"), "declared_at": _l("声明时间")}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
@@ -296,6 +310,7 @@ class ReviewAssignment(TimestampMixin, db.Model):
     declared_at: Mapped[datetime | None]
     summary: Mapped[str] = mapped_column(sa.Text, default="")  # 总体意见
     submitted_at: Mapped[datetime | None]
+    saved_at: Mapped[datetime | None]  # the last save of the score sheet (draft or submission)
     revision: Mapped[int] = mapped_column(default=0)  # number of saved edits
 
     round: Mapped[ReviewRound] = relationship(back_populates="assignments")
@@ -339,7 +354,8 @@ class ReviewScore(db.Model):
 
 
 class ReviewComment(db.Model):
-    """A comment pinned to a section or page of the report (批注)."""
+    """A comment row of a review (批注): a problem or an opinion, pinned to a section or page of
+    the report and/or to the rubric criterion it concerns."""
 
     __tablename__ = "review_comments"
 
@@ -347,8 +363,13 @@ class ReviewComment(db.Model):
     assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("review_assignments.id", ondelete="CASCADE"), index=True)
     location: Mapped[str] = mapped_column(sa.String(100))  # 章节或页码, e.g. "第三章" / "第12页"
     text: Mapped[str] = mapped_column(sa.Text)
+    kind: Mapped[CommentKind] = mapped_column(enum_column(CommentKind), default=CommentKind.OPINION,
+                                              server_default=CommentKind.OPINION.value)
+    criterion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("review_rubric_criteria.id",
+                                                                   ondelete="SET NULL"))
 
     assignment: Mapped[ReviewAssignment] = relationship(back_populates="comments")
+    criterion: Mapped[RubricCriterion | None] = relationship()
 
 
 class ReviewRevision(db.Model):

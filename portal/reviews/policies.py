@@ -7,10 +7,14 @@
   reviewer who withdrew for a conflict; bureau members outside the round and the lead may
   read submitted reviews. Agencies never read reviews (nor reviewer names).
 - The consolidation page: bureau members (the lead drafts; finance and audit endorse).
+- A round's progress (who has declared, saved a draft, submitted, when): the lead always, and
+  whoever may open the consolidation page — so, as in HotCRP's blind review, a reviewer who has
+  not submitted does not learn how far the others are (nor who is still drafting).
 """
 import sqlalchemy as sa
 
-from portal.accounts.models import OrgKind, Role
+from portal.accounts.models import Role
+from portal.core import reach
 from portal.core.permissions import policy, scope
 from portal.reviews.models import (
     AgencyDraw,
@@ -23,20 +27,37 @@ from portal.reviews.models import (
     RubricTemplate,
 )
 
-READERS = (OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU, OrgKind.CONGRESS)
-
 
 def internal_reader(user) -> bool:
-    """Reads the internal side (reviewer names, reviews once submitted, endorsements)."""
-    if user.has_role(Role.ADMIN):
-        return True
-    if user.org_kind in (OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU):
-        return user.has_role(Role.FINANCE_OFFICER, Role.AUDIT_LIAISON, Role.CONFERENCE_MEMBER, Role.SIGNER)
-    return user.org_kind == OrgKind.CONGRESS
+    """Reads the internal side (every report, reviewer names, reviews once submitted, endorsements)."""
+    return reach.reaches_all(user, "report")
 
 
 def is_agency_user(user) -> bool:
-    return user.org_kind == OrgKind.AGENCY
+    """Reads its own organisation's reports (and never reviews nor reviewer names)."""
+    return reach.has_scope(user, "report", reach.OWN_ORG) and not internal_reader(user)
+
+
+def is_assigned_reader(user) -> bool:
+    """A reviewer outside the bureaus' staff (the expert): the rounds assigned to them only."""
+    return reach.has_scope(user, "report", reach.ASSIGNED)
+
+
+def is_finance_officer(user) -> bool:
+    return Role.FINANCE_OFFICER in reach.effective_roles(user)
+
+
+def is_audit_member(user) -> bool:
+    return Role.AUDIT_LIAISON in reach.effective_roles(user)
+
+
+def is_expert(user) -> bool:
+    return Role.EXPERT in reach.effective_roles(user)
+
+
+def is_agency_of(user, report) -> bool:
+    """Staff of the agency that wrote the report (the role counts in an agency only)."""
+    return Role.AGENCY_STAFF in reach.effective_roles(user) and user.organisation_id == report.agency_id
 
 
 def _expert_on(user, report) -> bool:
@@ -47,20 +68,22 @@ def _expert_on(user, report) -> bool:
 @policy(Report)
 def report_policy(user, action, report) -> bool:
     if isinstance(report, type):
-        return action == "view"
+        if action == "view":
+            return reach.reaches(user, "report")
+        return action in ("manage", "export") and report_policy(user, action, None)
     if action == "view":
         if internal_reader(user):
             return True
-        if is_agency_user(user):
-            return report.agency_id == user.organisation_id
-        return _expert_on(user, report)
+        if is_agency_user(user) and report.agency_id == user.organisation_id:
+            return True
+        return is_assigned_reader(user) and _expert_on(user, report)
     if action == "upload":
-        return (is_agency_user(user) and user.has_role(Role.AGENCY_STAFF)
+        return (reach.has_scope(user, "report", reach.OWN_ORG, reach.WRITE)
                 and report.agency_id == user.organisation_id)
-    if action in ("manage", "export"):
-        if action == "export":
-            return internal_reader(user)
-        return user.is_finance and user.has_role(Role.FINANCE_OFFICER)
+    if action == "export":
+        return internal_reader(user)
+    if action == "manage":
+        return reach.reaches_all(user, "report", reach.WRITE)
     return False
 
 
@@ -70,6 +93,8 @@ def visible_reports(user, stmt):
         return stmt
     if is_agency_user(user):
         return stmt.where(Report.agency_id == user.organisation_id)
+    if not is_assigned_reader(user):
+        return stmt.where(sa.false())
     mine = (sa.select(ReviewRound.report_id).join(ReviewAssignment)
             .where(ReviewAssignment.reviewer_id == user.id,
                    ReviewAssignment.state != AssignmentState.CONFLICTED))
@@ -77,7 +102,7 @@ def visible_reports(user, stmt):
 
 
 policy(ReportVersion)(lambda user, action, v: action == "view" and (
-    isinstance(v, type) or report_policy(user, "view", v.report)))
+    report_policy(user, "view", v if isinstance(v, type) else v.report)))
 
 
 @policy(ReviewRound)
@@ -85,11 +110,13 @@ def round_policy(user, action, rnd) -> bool:
     if isinstance(rnd, type):
         return False
     if action == "view":  # the round page: reviewer names, assignment states
-        return internal_reader(user) or _expert_on(user, rnd.report)
+        return internal_reader(user) or (is_assigned_reader(user) and _expert_on(user, rnd.report))
     if action == "consolidate":
         return internal_reader(user) and not _withdrawn(user, rnd) and _not_blind(user, rnd)
+    if action == "progress":  # who has declared, saved a draft, submitted, and when
+        return rnd.lead_id == user.id or round_policy(user, "consolidate", rnd)
     if action == "manage":
-        return user.is_finance and user.has_role(Role.FINANCE_OFFICER)
+        return reach.reaches_all(user, "report", reach.WRITE)
     return False
 
 
@@ -106,9 +133,9 @@ def _not_blind(user, rnd) -> bool:
 @policy(ReviewAssignment)
 def assignment_policy(user, action, assignment) -> bool:
     if isinstance(assignment, type):
-        return False
-    if assignment.reviewer_id == user.id:
-        return action in ("view", "edit")
+        return action == "view" and reach.reaches(user, "review")
+    if assignment.reviewer_id == user.id:  # one's own score sheet (every role that reviews)
+        return action in ("view", "edit") and reach.reaches(user, "review", reach.WRITE)
     if action != "view" or assignment.state != AssignmentState.SUBMITTED:
         return False  # drafts are their author's alone
     rnd = assignment.round
@@ -127,8 +154,20 @@ def visible_assignments(user, stmt):
     return stmt.where(ReviewAssignment.reviewer_id == user.id)
 
 
-policy(AgencyDraw)(lambda user, action, draw: action == "view" and (isinstance(draw, type) or internal_reader(user)))
-policy(AgencyProfile)(lambda user, action, p: action == "view" and (
-    isinstance(p, type) or internal_reader(user) or user.organisation_id == p.organisation_id))
-policy(RubricTemplate)(lambda user, action, r: internal_reader(user) if action == "view" else (
-    user.is_finance and user.has_role(Role.FINANCE_OFFICER)))
+policy(AgencyDraw)(lambda user, action, draw: action == "view" and internal_reader(user))
+
+
+@policy(AgencyProfile)
+def profile_policy(user, action, profile) -> bool:
+    """An agency's profile and quality record: internal readers and the agency itself read it;
+    finance officers and admins maintain it (`manage`)."""
+    if action == "manage":
+        return is_finance_officer(user) or Role.ADMIN in reach.effective_roles(user)
+    if action != "view":
+        return False
+    if isinstance(profile, type) or internal_reader(user):
+        return internal_reader(user)
+    return is_agency_user(user) and user.organisation_id == profile.organisation_id
+
+
+policy(RubricTemplate)(lambda user, action, r: internal_reader(user) if action == "view" else is_finance_officer(user))

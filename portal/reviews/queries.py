@@ -4,9 +4,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Organisation
@@ -21,6 +22,55 @@ from portal.reviews.models import (
     ReviewRound,
 )
 from portal.reviews.policies import internal_reader
+
+
+@dataclass
+class ProgressRow:
+    """One reviewer's progress in a round, as the lead's table shows it."""
+    assignment: ReviewAssignment
+    step: str  # 未开始 / 已声明 / 草稿 / 已提交 / 已回避, in words
+    declared_at: datetime | None  # opened the review: the conflict declaration comes first
+    saved_at: datetime | None  # last save (draft or submission)
+    saves: int  # saved edits
+    submitted_at: datetime | None
+    late: bool  # the round's deadline has passed and the review is not in
+
+
+def typed_total(criteria, typed_scores: dict) -> str:
+    """The total of the scores as typed (what the page shows before the script recomputes it,
+    e.g. after a refused save); a score that is not a number in its range counts for nothing —
+    the save itself refuses it (operations.parse_score)."""
+    total, any_score = Decimal(0), False
+    for c in criteria:
+        raw = (typed_scores.get(c.id, ("", ""))[0] or "").strip()
+        try:
+            value = Decimal(raw)
+        except (InvalidOperation, ValueError):
+            continue
+        if value.is_finite() and 0 <= value <= c.weight:
+            total, any_score = total + value, True
+    return f"{total.normalize():f}" if any_score else "—"
+
+
+def review_progress(rnd: ReviewRound) -> list[ProgressRow]:
+    """Per reviewer of the round: how far they are and since when (callers check `progress`)."""
+    rows = []
+    for a in rnd.assignments:
+        if a.state == AssignmentState.PENDING:
+            step = _("尚未开始（待声明利益冲突）")
+        elif a.state == AssignmentState.CONFLICTED:
+            step = _("已回避")
+        elif a.state == AssignmentState.SUBMITTED:
+            step = _("已提交评分")
+        elif a.revision:
+            step = _("草稿已保存 %(n)s 次", n=a.revision)
+        else:
+            step = _("已声明无利益冲突，尚未保存")
+        waiting = a.state in (AssignmentState.PENDING, AssignmentState.ACTIVE)
+        rows.append(ProgressRow(assignment=a, step=step, declared_at=a.declared_at, saved_at=a.saved_at,
+                                saves=a.revision, submitted_at=a.submitted_at,
+                                late=waiting and rnd.overdue()))
+    return rows
 
 
 @dataclass
@@ -63,37 +113,21 @@ def quality_by_year(rows: list[QualityRow]) -> list[dict]:
     return out
 
 
-def chart_svg(by_year: list[dict], width: int = 560, height: int = 220) -> str:
-    """A server-rendered bar chart of the mean final score per year (no JavaScript)."""
-    from markupsafe import escape
+def quality_chart(by_year: list[dict], width: int = 560):
+    """Mean final score per year as columns (the one chart component, portal.core.charts)."""
 
-    pad, base = 40, height - 30
-    n = max(1, len(by_year))
-    slot = (width - pad - 10) / n
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'class="quality-chart" width="100%" aria-labelledby="chart-title">',
-             '<title id="chart-title">各年度评价报告平均得分</title>',
-             f'<line x1="{pad}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#555"/>']
-    for tick in (0, 60, 80, 90, 100):
-        y = base - tick * (base - 20) / 100
-        parts.append(f'<text x="{pad - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{tick}</text>')
-        if tick:
-            parts.append(f'<line x1="{pad}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#ddd"/>')
-    for i, row in enumerate(by_year):
-        x = pad + i * slot + slot * 0.2
-        w = slot * 0.6
-        score = float(row["mean_score"] or 0)
-        h = score * (base - 20) / 100
-        colour = "#2e7d32" if score >= 90 else "#1565c0" if score >= 80 else "#f9a825" if score >= 60 else "#c62828"
-        label = "—" if row["mean_score"] is None else str(row["mean_score"])
-        parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}">'
-                     f'<title>{escape(row["year"])}: {escape(label)}</title></rect>')
-        parts.append(f'<text x="{x + w / 2:.1f}" y="{base - h - 4:.1f}" font-size="11" '
-                     f'text-anchor="middle">{escape(label)}</text>')
-        parts.append(f'<text x="{x + w / 2:.1f}" y="{base + 16}" font-size="11" '
-                     f'text-anchor="middle">{escape(row["year"])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    from portal.core import charts
+
+    def colour(score) -> str:
+        score = float(score or 0)
+        return "#2e7d32" if score >= 90 else "#1565c0" if score >= 80 else "#f9a825" if score >= 60 else "#c62828"
+
+    return charts.Chart(
+        title=_("各年度评价报告平均得分"), categories=[str(r["year"]) for r in by_year], orientation="columns",
+        series=[charts.Series(_("平均得分"), [r["mean_score"] for r in by_year],
+                              colours=[colour(r["mean_score"]) for r in by_year])],
+        scale_max=100, ticks=(0, 60, 80, 90, 100), tick_fmt=str, width=width, css="chart quality-chart",
+        headers=[_("年度")])
 
 
 @dataclass
@@ -108,7 +142,6 @@ class Event:
 def timeline(report: Report, user) -> list[Event]:
     """Versions, rounds, reviews and decisions, oldest first; agencies see no reviewer or review."""
     from flask import url_for
-    from flask_babel import gettext as _
 
     inside = internal_reader(user)
     events = []
@@ -198,3 +231,44 @@ def state_counts(year: int | None = None) -> dict[ReportState, int]:
 
         stmt = stmt.join(Evaluation, Evaluation.id == Report.evaluation_id).where(Evaluation.year == year)
     return {ReportState(s): n for s, n in db.session.execute(stmt).all()}
+
+
+def summary_docx(rnd) -> bytes:
+    """The round's review summary as a Word document (评审汇总): scores, comments, opinion."""
+    import io
+
+    import docx
+
+    from portal.core.excel import xml_text  # stored text: what XML forbids is dropped
+    from portal.reviews.operations import criterion_stats, round_score
+
+    document = docx.Document()
+    document.add_heading(xml_text(f"{rnd.report.title} 第{rnd.number}轮评审汇总（{rnd.version.label}）"), level=1)
+    document.add_paragraph(xml_text(f"评审截止日期：{rnd.deadline.isoformat()}　状态：{rnd.state.zh}　"
+                                    f"平均得分：{round_score(rnd) or '—'}"))
+    table = document.add_table(rows=1, cols=4)
+    for cell, text in zip(table.rows[0].cells, ["评分标准", "权重", "平均分", "极差"], strict=True):
+        cell.text = xml_text(text)
+    for st in criterion_stats(rnd):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = xml_text(st["criterion"].name), str(st["criterion"].weight)
+        cells[2].text = "—" if st["mean"] is None else str(st["mean"])
+        cells[3].text = "—" if st["spread"] is None else str(st["spread"])
+    for a in rnd.submitted_assignments:
+        document.add_heading(xml_text(f"{a.reviewer.display_name}（{a.side.zh}）合计 {a.total}"), level=2)
+        for c in rnd.rubric.criteria:
+            s = a.score_for(c.id)
+            document.add_paragraph(xml_text(f"{c.name}（{c.weight}分）：{s.score if s else '—'}　{s.justification if s else ''}"))
+        for cm in a.comments:
+            where = "　".join(x for x in (cm.criterion.name if cm.criterion else "",
+                                          f"[{cm.location}]" if cm.location else "") if x)
+            document.add_paragraph(xml_text(f"{cm.kind.zh}：{where}　{cm.text}"))
+        if a.summary:
+            document.add_paragraph(xml_text(a.summary))
+    if rnd.opinion:
+        document.add_heading(xml_text("合议意见"), level=2)
+        for line in rnd.opinion.splitlines():
+            document.add_paragraph(xml_text(line))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

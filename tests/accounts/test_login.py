@@ -1,6 +1,3 @@
-from datetime import datetime, timedelta
-
-from portal.core import clock
 from tests.conftest import app_config
 from tests.factories import PASSWORD
 
@@ -17,24 +14,8 @@ def test_login_dashboard_logout(client, world):
 
 def test_wrong_password_is_a_clear_message(client, world):
     response = client.post("/login", data={"username": "t_unit", "password": "wrong-1"})
-    assert response.status_code == 200
+    assert response.status_code == 422  # a refused form, as in every module
     assert "用户名或密码错误" in response.get_data(as_text=True)
-
-
-def test_five_failures_lock_the_account_for_fifteen_minutes(client, db, world):
-    start = datetime(2026, 11, 2, 9, 0)
-    with clock.frozen(start):
-        for _ in range(5):
-            response = client.post("/login", data={"username": "t_unit", "password": "wrong-1"})
-        assert "已锁定" in response.get_data(as_text=True)
-        # even the right password is refused while locked
-        response = client.post("/login", data={"username": "t_unit", "password": PASSWORD})
-        assert "已锁定" in response.get_data(as_text=True)
-    with clock.frozen(start + timedelta(minutes=14)):
-        response = client.post("/login", data={"username": "t_unit", "password": PASSWORD})
-        assert "1分钟后再试" in response.get_data(as_text=True)
-    with clock.frozen(start + timedelta(minutes=16)):
-        assert client.post("/login", data={"username": "t_unit", "password": PASSWORD}).status_code == 302
 
 
 def test_inactive_account_cannot_log_in(client, db, world):
@@ -45,8 +26,8 @@ def test_inactive_account_cannot_log_in(client, db, world):
 
 
 def test_huge_and_missing_input_never_500(client, world):
-    assert client.post("/login", data={"username": "x" * 100000, "password": "y" * 100000}).status_code == 200
-    assert client.post("/login", data={}).status_code == 200
+    assert client.post("/login", data={"username": "x" * 100000, "password": "y" * 100000}).status_code == 422
+    assert client.post("/login", data={}).status_code == 422
     assert "请输入用户名" in client.post("/login", data={}).get_data(as_text=True)
 
 
@@ -77,8 +58,9 @@ def test_own_password_change_enforces_the_policy(client, db, world, login):
     response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short"})
     assert "至少8位" in response.get_data(as_text=True)
     response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "onlyletters"})
-    assert "字母和数字" in response.get_data(as_text=True)
+    assert "至少三类" in response.get_data(as_text=True)
     response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "NewPass2026"})
-    assert response.status_code == 302
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert client.get("/").status_code == 302  # the change ended this session too
     db.session.refresh(world.unit)
     assert world.unit.check_password("NewPass2026") and world.unit.password_hash.startswith("scrypt")

@@ -4,17 +4,20 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from bench.generate import generate
 from portal.performance.models import LEVEL2_OF, Evaluation, Grade, Indicator, Level1, Level2, Project
 
+pytestmark = pytest.mark.commits  # the bulk loader commits and vacuums through connections of its own
+
 TABLES = ["organisations", "users", "user_roles", "projects", "performance_goals", "indicators", "evaluations",
           "evaluation_findings", "attachments", "attachment_links",
           # workflow plug-ins (ledger, inquiries, reviews); letter follow-ups and extensions are empty at tiny
-          "problems", "ledger_counters", "problem_updates", "problem_extensions", "problem_signoffs",
+          "problems", "counters", "problem_updates", "problem_extensions", "problem_signoffs",
           "problem_milestones", "inquiry_issuing_codes", "inquiry_holidays", "inquiry_letters",
-          "inquiry_letter_projects", "inquiry_number_counters", "inquiry_replies", "inquiry_items", "review_rubrics",
+          "inquiry_letter_projects", "inquiry_replies", "inquiry_items", "review_rubrics",
           "review_rubric_criteria", "agency_profiles", "agency_pool_entries", "review_reports", "agency_draws",
           "review_report_versions", "review_rounds", "review_assignments", "review_scores", "review_comments",
           "review_revisions"]
@@ -42,18 +45,24 @@ def test_same_seed_gives_the_same_rows_and_another_seed_does_not(tmp_path):
 def test_generated_data_is_consistent(db, app):
     result = generate(app.config["SQLALCHEMY_DATABASE_URI"], "tiny", seed=1, migrate=False, quiet=True)
     counts = result["counts"]
-    assert counts["projects"] == 60 and counts["performance_goals"] == 60 and counts["evaluations"] == 60
+    # 60 projects with goals and evaluations, plus the next year's new projects under ex-ante assessment
+    assert counts["projects"] == 60 + counts["assessments"] and counts["assessments"] > 0
+    assert counts["performance_goals"] == 60 and counts["evaluations"] == 60
     assert counts["indicators"] >= 60 * 6 and counts["attachments"] >= 4  # 4 reports, then evidence and drafts
     session = db.session
 
     # the ORM reads every generated row back with its declared types
     projects = session.scalars(sa.select(Project)).all()
+    assessed = set(session.scalars(sa.text("SELECT project_id FROM assessments")))
     for p in projects:
-        assert p.unit is not None and p.department is not None and p.department.parent_id is None
+        assert p.unit is not None and p.department is not None
+        # a department is at the top of its chain: under nothing (city) or its county's finance bureau
+        assert p.department.parent is None or (p.department.parent.kind.value == "finance_bureau"
+                                               and p.department.parent.parent_id is not None)
         assert p.unit.department.id == p.department_id
         assert min(p.initial_budget, p.annual_budget, p.executed) >= 0
         assert isinstance(p.annual_budget, Decimal)
-        assert len(p.goals) == 1
+        assert len(p.goals) == (0 if p.id in assessed else 1)  # an assessed new project has no goal yet
     assert len({(p.code, p.year) for p in projects}) == len(projects)
 
     # grades follow the half-open score bands

@@ -5,20 +5,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_evaluation, make_project
+from tests.factories import PDF, browser_sign_in, make_evaluation, make_project
 
 pytestmark = pytest.mark.browser
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
-
-
-def _login(page, username):
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def test_problem_from_evaluation_to_closed(page, world, db):
@@ -31,7 +20,7 @@ def test_problem_from_evaluation_to_closed(page, world, db):
     db.session.add(EvaluationFinding(evaluation=evaluation, category="项目管理", description="项目未按期完工"))
     db.session.commit()
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/ledger/evaluations")
     page.get_by_role("link", name="挂账").first.click()
     page.get_by_label("结余资金未及时上缴国库").check()
@@ -41,7 +30,7 @@ def test_problem_from_evaluation_to_closed(page, world, db):
     number = page.locator("table.ledger tbody a").first.inner_text()
     assert number.startswith("ZG-")
 
-    _login(page, "t_unit")
+    browser_sign_in(page, "t_unit")
     page.goto("/portal/ledger/")
     page.get_by_role("link", name=number).click()
     page.locator("#s-text").fill("结余资金25万元已上缴国库")
@@ -54,13 +43,13 @@ def test_problem_from_evaluation_to_closed(page, world, db):
     expect(page.get_by_role("link", name="缴款书.pdf")).to_be_visible()
     url = page.url
 
-    _login(page, "t_audit")
+    browser_sign_in(page, "t_audit")
     page.goto(url)
     page.get_by_role("button", name="确认销号").click()
     expect(page.get_by_text("已确认销号。")).to_be_visible()
     expect(page.get_by_text("本局已确认销号")).to_be_visible()
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(url)
     page.get_by_role("button", name="确认销号").click()
     expect(page.get_by_text("双方均已确认，问题已销号。")).to_be_visible()

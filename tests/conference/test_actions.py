@@ -222,3 +222,19 @@ def test_other_modules_record_types_are_offered_for_links(db, world, client, log
         assert "问题台账" in page and "棚改资金闲置问题" in page
     finally:
         del RECORD_TYPES["ledger_problems"]
+
+
+def test_transition_refuses_malformed_input_at_the_edge(db, world, client, login):
+    action = make_action(world)
+    db.session.commit()
+    login(world.conference)
+    for data in ({"action": "complete", "state": "flying"},           # not a state
+                 {"action": "x" * 300, "state": "open"},              # not a step, over-long
+                 {"action": "drop", "state": "open", "comment": "理" * 5001}):  # over the comment's limit
+        response = client.post(f"/conference/actions/{action.id}/transition", data=data)
+        assert response.status_code == 422, data
+        db.session.refresh(action)
+        assert action.state == ActionState.OPEN and action.notes == []
+    page = client.post(f"/conference/actions/{action.id}/transition",
+                       data={"action": "complete", "state": "flying"}).get_data(as_text=True)
+    assert "状态的取值无效" in page

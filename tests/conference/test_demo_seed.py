@@ -2,11 +2,12 @@
 with overlaps — and every conference page renders for every demo account."""
 import sqlalchemy as sa
 
+from portal.conference.demo import seed
 from portal.conference.models import Action, ActionState, Meeting, SharedDocument
 from portal.conference.queries import plan_overlaps, search_documents
-from portal.conference.seed import seed_conference
 from portal.core import clock
 from portal.demo import DEMO_PASSWORD, USERS, seed_organisations_and_users
+from tests import factories
 from tests.factories import make_project
 
 
@@ -24,7 +25,7 @@ def test_demo_seeder_and_every_page_renders(app, db, monkeypatch):
     orgs = ctx["orgs"]
     ctx["projects"] = [make_project(orgs[k], year=year, name=f"演示项目{k}")
                        for k in ("edu", "edu/0", "health", "housing")]
-    seed_conference(ctx)
+    seed(ctx)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Meeting.id))) == 3
     assert set(db.session.scalars(sa.select(Action.state))) == set(ActionState)
@@ -40,7 +41,7 @@ def test_demo_seeder_and_every_page_renders(app, db, monkeypatch):
              "/conference/library?q=审计", f"/conference/library/{document_id}", "/conference/plans",
              "/conference/overview", "/conference/meetings/new", "/conference/library/new", "/"]
     for username, *_rest in USERS:
-        assert client.post("/login", data={"username": username, "password": DEMO_PASSWORD}).status_code == 302
+        assert factories.sign_in(client, username, DEMO_PASSWORD).status_code == 302  # with the TOTP step
         for path in pages:
             status = client.get(path).status_code
             assert status in (200, 403), (username, path, status)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from portal.conference import operations as ops
 from portal.conference.models import Meeting
+from portal.core import clock
 from portal.core.errors import DomainError, NotPermitted
 from tests.conference.conftest import make_meeting
 
@@ -34,6 +35,7 @@ def test_number_is_unique_per_year_in_the_database(db, world):
     db.session.rollback()
 
 
+@pytest.mark.commits  # real threads, each with its own connection
 def test_concurrent_meetings_get_distinct_gapless_numbers(app, db, world):
     ids = {"finance": world.finance.id, "audit": world.audit.id, "conf": world.conference.id,
            "org": world.finance_bureau.id}
@@ -73,7 +75,8 @@ def test_meeting_needs_both_bureaus_and_keeps_its_year(db, world):
         make_meeting(world, attendees=[world.finance, world.audit, world.unit])
     meeting = make_meeting(world, date(2026, 3, 1))
     with pytest.raises(DomainError, match="其他年度"):
-        ops.update_meeting(meeting, actor=world.conference, held_on=date(2027, 1, 5), place="x",
+        ops.update_meeting(meeting, actor=world.conference, version=meeting.lock_version, held_on=date(2027, 1, 5),
+                           place="x",
                            convening_org=world.finance_bureau, attendees=meeting.attendees, agenda="", minutes="",
                            distribution="")
 
@@ -91,7 +94,7 @@ def test_record_meeting_over_http_and_bad_input_keeps_what_was_typed(db, world, 
             "minutes": "## 会议认为\n要**加强**协同。", "distribution": "两局各科室"}
     response = client.post("/conference/meetings/new", data=form)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "请填写会议地点" in page
+    assert response.status_code == 422 and "请填写会议地点" in page
     assert "通报审计发现问题" in page and "两局各科室" in page
     form["place"] = "审计局二楼会议室"
     form["attendee_ids"] = [world.finance.id]
@@ -115,8 +118,9 @@ def test_minutes_export_in_official_layout(db, world, client, login):
 
     meeting = make_meeting(world, date(2026, 5, 6), minutes="## 一、会议认为\n加强财审联动。",
                            distribution="市政府办公室")
-    ops.add_action(meeting, actor=world.conference, text="共享审计问题清单", owner_org=world.audit_bureau,
-                   due_date=date(2026, 6, 30))
+    with clock.frozen(date(2026, 5, 6)):  # agreed at the meeting
+        ops.add_action(meeting, actor=world.conference, text="共享审计问题清单", owner_org=world.audit_bureau,
+                       due_date=date(2026, 6, 30))
     db.session.commit()
     login(world.observer)
     response = client.get(f"/conference/meetings/{meeting.id}/minutes.docx")

@@ -4,9 +4,8 @@ import pytest
 
 from portal.core.attachments import check_upload, sniff, store_bytes
 from portal.core.errors import DomainError
-from tests.factories import make_project
+from tests.factories import PDF, make_project
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 

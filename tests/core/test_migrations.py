@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases,
 and downgrade cleanly."""
-from portal.core.migrations_check import diff, downgrade, upgrade
+from portal.core.migrations_check import downgrade, upgrade
+from portal.models import diff
 
 
 def test_models_and_migrations_agree(database_url):

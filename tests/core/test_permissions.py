@@ -27,7 +27,8 @@ def test_units_see_their_own_and_subordinate_projects_only(db, world):
 def test_admin_pages_refuse_everyone_but_admins(client, world, login):
     for user in (world.finance, world.audit, world.unit, world.agency, world.observer):
         login(user)
-        for url in ("/admin/users", f"/admin/users/{world.admin.id}", "/admin/organisations", "/audit"):
+        for url in ("/admin/users", f"/admin/users/{world.admin.id}", "/admin/organisations", "/audit",
+                    "/security/", f"/security/users/{world.admin.id}", "/security/login-limits"):
             response = client.get(url)
             assert response.status_code == 403, (user.username, url)
             assert "无权访问" in response.get_data(as_text=True)

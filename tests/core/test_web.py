@@ -53,3 +53,46 @@ def test_both_faces_freeze_start_up_objects_after_their_first_request_outside_te
         production.get("/static/css/portal.css")
         assert gc.get_freeze_count() > 10_000
         gc.unfreeze()
+
+
+def test_core_pages_never_write_on_get(client, db, world, login):
+    """The core guard turns a GET that flushes anything into a 500: every shell page is a 200."""
+    from portal.core.notifications import notify
+    from portal.core.tokens import create_token
+
+    notify([world.admin], "待阅通知", link="/notifications")
+    create_token(world.admin, "对接")
+    db.session.commit()
+    login(world.admin)
+    for url in ("/", "/notifications", "/tokens", "/lang/zh?next=/"):
+        assert client.get(url).status_code in (200, 302), url
+    client.post("/logout")
+    login(world.conference)  # the audit log is the audit administrator's and the conference office's
+    for url in ("/audit", "/audit?record_type=users"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_notification_read_twice_keeps_the_first_reading(client, db, world, login):
+    from datetime import datetime
+
+    from portal.core import clock
+    from portal.core.notifications import Notification, notify
+
+    notify([world.unit], "新函件待签收", link="/inquiries/")
+    notify([world.unit], "另一条通知", link="/")
+    db.session.commit()
+    with clock.frozen(datetime(2026, 11, 2, 8, 55)):  # signed in on the same (frozen) clock: no idle timeout
+        login(world.unit)
+    note = db.session.query(Notification).filter_by(title="新函件待签收").one()
+    with clock.frozen(datetime(2026, 11, 2, 9, 0)):
+        first = client.post(f"/notifications/{note.id}/read", data={"form_key": "read-1"})
+    with clock.frozen(datetime(2026, 11, 2, 9, 20)):
+        again = client.post(f"/notifications/{note.id}/read", data={"form_key": "read-1"})
+        other_tab = client.post(f"/notifications/{note.id}/read", data={"form_key": "read-2"})
+    assert first.headers["Location"] == again.headers["Location"] == other_tab.headers["Location"] == "/inquiries/"
+    db.session.expire_all()
+    assert db.session.get(Notification, note.id).read_at == datetime(2026, 11, 2, 9, 0)
+    with clock.frozen(datetime(2026, 11, 2, 9, 25)):
+        assert client.post("/notifications/read-all").headers["Location"] != "/login"
+    db.session.expire_all()
+    assert db.session.query(Notification).filter(Notification.read_at.is_(None)).count() == 0

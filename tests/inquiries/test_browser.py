@@ -1,24 +1,18 @@
 """A real browser walks the whole path in Chinese: finance drafts, its signer approves (number
-shown), audit acknowledges, replies partly, then fully; finance closes."""
+shown), audit acknowledges, replies partly (with an item's evidence file), its signer signs the
+reply off (finance sees nothing before), then the rest; finance closes."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_project
+from tests.factories import browser_sign_in, make_project
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, username):
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
-
-
 def sign_out(page):
+    page.goto("about:blank")  # no request of the last page still in flight (each answer renews the session cookie)
     page.context.clear_cookies()
 
 
@@ -35,7 +29,7 @@ def test_letter_from_draft_to_closed(sqlite_only, page, inq, db):
     make_project(inq.department, name="义务教育薄弱环节改善项目", code="P2026EDU01")
     make_project(inq.department, name="公立医院综合改革补助", code="P2026HLT02")
     db.session.commit()
-    sign_in(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/inquiries/")
     page.get_by_role("link", name="起草函件").click()
     page.get_by_label("主送机关").select_option(label="测试市审计局")
@@ -54,30 +48,59 @@ def test_letter_from_draft_to_closed(sqlite_only, page, inq, db):
     url = page.url
     sign_out(page)
 
-    sign_in(page, "t_fsigner")
+    browser_sign_in(page, "t_fsigner")
     page.goto(url)
     page.get_by_role("button", name="签发", exact=True).click()
     page.get_by_text(re.compile(r"临财绩函〔\d{4}〕1号")).first.wait_for()
     sign_out(page)
 
-    sign_in(page, "t_audit")
+    browser_sign_in(page, "t_audit")
     page.goto("/portal/inquiries/?direction=incoming")
     page.get_by_role("link", name="关于提供2025年度20个重点评价项目审计报告及审计决定书的函").click()
     page.get_by_role("button", name="签收").click()
     page.get_by_text("已签收").first.wait_for()
     page.get_by_label("第 1 项答复结果").select_option(label="已提供")
     page.get_by_label("第 1 项说明").fill("随函附送")
-    page.get_by_role("button", name="提交答复").click()
-    page.get_by_text("答复已提交").wait_for()
-    expect(page.get_by_text("已签收").first).to_be_visible()
+    page.get_by_label("第 1 项证明材料").set_input_files(
+        files=[{"name": "审计报告.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%report\n"}])
+    page.get_by_role("button", name="提交签发").click()
+    page.get_by_text("复函已提交签发").wait_for()
+    expect(page.locator("#pending-reply .badge", has_text="待签发")).to_be_visible()
+    sign_out(page)
+
+    browser_sign_in(page, "t_finance")  # before the sign-off the asking bureau sees no answer
+    page.goto(url)
+    expect(page.get_by_text("随函附送")).to_have_count(0)
+    expect(page.get_by_text("审计报告.pdf")).to_have_count(0)
+    sign_out(page)
+
+    browser_sign_in(page, "t_asigner")  # the audit bureau's signer signs the reply off
+    page.goto(url)
+    page.get_by_role("button", name="签发复函").click()
+    page.get_by_text("已完成：签发复函").wait_for()
+    sign_out(page)
+
+    browser_sign_in(page, "t_audit")
+    page.goto(url)
     page.get_by_label("第 2 项答复结果").select_option(label="部分提供")
     page.get_by_label("第 2 项说明").fill("已作出的决定书先行提供")
-    page.get_by_role("button", name="提交答复").click()
+    page.get_by_role("button", name="保存复函草稿").click()
+    page.get_by_text("复函草稿已保存").wait_for()
+    expect(page.get_by_label("第 2 项说明")).to_have_value("已作出的决定书先行提供")  # the draft, kept
+    page.get_by_role("button", name="提交签发").click()
+    page.get_by_text("复函已提交签发").wait_for()
+    sign_out(page)
+
+    browser_sign_in(page, "t_asigner")
+    page.goto(url)
+    page.get_by_role("button", name="签发复函").click()
     page.get_by_text("已答复").first.wait_for()
     sign_out(page)
 
-    sign_in(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(url)
+    expect(page.get_by_role("link", name="审计报告.pdf")).to_be_visible()  # the item's evidence, after sign-off
+    expect(page.get_by_text("随函附送")).to_be_visible()
     page.get_by_role("button", name="办结").click()
     page.get_by_text("已完成：办结").wait_for()
     history = page.locator(".history").inner_text()

@@ -2,12 +2,15 @@
 application context, session and transaction), on SQLite and on PostgreSQL."""
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from portal.core import clock
 from portal.inquiries import operations as ops
 from portal.inquiries.models import Letter
 from tests.inquiries.conftest import SENT_ON, make_letter
+
+pytestmark = pytest.mark.commits  # real threads, each with its own connection
 
 
 def test_twenty_concurrent_signoffs_get_numbers_1_to_20(app, inq, db):
@@ -25,7 +28,7 @@ def test_twenty_concurrent_signoffs_get_numbers_1_to_20(app, inq, db):
             try:
                 barrier.wait(timeout=30)
                 letter = database.session.get(Letter, letter_id)
-                ops.approve(letter, database.session.get(User, signer_id), expected_state="pending_signoff")
+                ops.approve(letter, actor=database.session.get(User, signer_id), expected_state="pending_signoff")
                 database.session.commit()
             except Exception as error:  # reported below
                 errors.append(repr(error))
@@ -66,7 +69,7 @@ def test_a_failed_signoff_gives_its_number_back(inq, db):
     letter = make_letter(inq, "pending_signoff")
     db.session.execute(sa.delete(IssuingCode).where(IssuingCode.organisation_id == inq.finance_bureau.id))
     with pytest.raises(DomainError, match="代字"):
-        ops.approve(letter, inq.finance_signer)
+        ops.approve(letter, actor=inq.finance_signer)
     db.session.rollback()
     assert db.session.get(Letter, letter.id).number_seq is None
     assert make_letter(inq, "sent").doc_number == "临财绩函〔2026〕1号"

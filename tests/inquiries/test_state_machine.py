@@ -39,46 +39,57 @@ def test_reverse_direction_mirrors_the_roles(inq):
     assert MACHINE.allowed(letter, "approve", inq.audit_signer)
     assert not MACHINE.allowed(letter, "approve", inq.finance_signer)
     assert letter.doc_number == ""
-    ops.approve(letter, inq.audit_signer)
+    ops.approve(letter, actor=inq.audit_signer)
     assert letter.doc_number.startswith("临审函〔")
 
 
 def test_refused_transitions_raise_clear_messages(inq):
     letter = make_letter(inq, "pending_signoff")
     with pytest.raises(NotPermitted):
-        ops.approve(letter, inq.finance)  # the drafter cannot sign their own letter
+        ops.approve(letter, actor=inq.finance)  # the drafter cannot sign their own letter
     with pytest.raises(NotPermitted):
-        ops.approve(letter, inq.audit_signer)  # nor the other bureau's signer
+        ops.approve(letter, actor=inq.audit_signer)  # nor the other bureau's signer
     with pytest.raises(IllegalTransition, match="理由"):
-        ops.return_letter(letter, inq.finance_signer, "  ")
+        ops.return_letter(letter, "  ", actor=inq.finance_signer)
     with pytest.raises(IllegalTransition):
-        ops.acknowledge(letter, inq.audit)
+        ops.acknowledge(letter, actor=inq.audit)
     with pytest.raises(StaleRecord, match="刷新"):
-        ops.approve(letter, inq.finance_signer, expected_state="draft")
+        ops.approve(letter, actor=inq.finance_signer, expected_state="draft")
 
 
 def test_return_then_resubmit_and_withdraw_only_before_acknowledgement(inq):
     letter = make_letter(inq, "pending_signoff")
-    ops.return_letter(letter, inq.finance_signer, "请补充项目清单")
+    ops.return_letter(letter, "请补充项目清单", actor=inq.finance_signer)
     assert letter.state.value == "draft"
     sent = make_letter(inq, "acknowledged")
     with pytest.raises(IllegalTransition):
-        ops.withdraw(sent, inq.finance, "不再需要")
+        ops.withdraw(sent, "不再需要", actor=inq.finance)
+
+
+def signed_reply(letter, answers, inq):
+    """A reply drafted by the audit liaison and signed off by the audit bureau's signer."""
+    part = ops.reply(letter, answers, actor=inq.audit, and_submit=True)
+    ops.approve_reply(part, actor=inq.audit_signer)
+    return part
 
 
 def test_partial_replies_follow_up_and_close(inq):
     letter = make_letter(inq, "acknowledged")
     first, second = letter.items
-    ops.reply(letter, inq.audit, {first.id: ("provided", "")})
+    part = ops.reply(letter, {first.id: ("provided", "")}, actor=inq.audit)
+    assert part.state.value == "draft" and first.outcome is None  # nothing reaches the item yet
+    ops.submit_reply(part, actor=inq.audit)
+    ops.approve_reply(part, actor=inq.audit_signer)
     assert letter.state.value == "acknowledged" and letter.open_items == [second]
+    assert first.outcome.value == "provided" and first.answered_by == inq.audit and part.signer == inq.audit_signer
     with pytest.raises(DomainError, match="理由"):
-        ops.reply(letter, inq.audit, {second.id: ("declined", "")})
-    ops.reply(letter, inq.audit, {second.id: ("declined", "涉及正在进行的审计事项，暂不宜提供")})
+        ops.reply(letter, {second.id: ("declined", "")}, actor=inq.audit)
+    signed_reply(letter, {second.id: ("declined", "涉及正在进行的审计事项，暂不宜提供")}, inq)
     assert letter.state.value == "answered"
-    ops.follow_up(letter, inq.finance, second.id, "请说明预计可提供的时间")
+    ops.follow_up(letter, second.id, "请说明预计可提供的时间", actor=inq.finance)
     assert letter.state.value == "acknowledged" and second.outcome is None and second.follow_ups == 1
-    ops.reply(letter, inq.audit, {second.id: ("partial", "审计结束后补充")})
-    ops.close(letter, inq.finance)
+    signed_reply(letter, {second.id: ("partial", "审计结束后补充")}, inq)
+    ops.close(letter, actor=inq.finance)
     assert letter.state.value == "closed" and letter.closed_at is not None
     with pytest.raises(DomainError):
-        ops.reply(letter, inq.audit, {second.id: ("provided", "")})
+        ops.reply(letter, {second.id: ("provided", "")}, actor=inq.audit)

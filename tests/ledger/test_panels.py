@@ -3,7 +3,7 @@ from datetime import date
 
 from portal.core.registry import OVERVIEW_SECTIONS
 from portal.ledger.models import ProblemState, RectificationType
-from tests.ledger.conftest import make_problem
+from tests.ledger.conftest import hidden, make_problem
 
 
 def test_long_term_with_milestones(db, world, client, login, frozen_today):
@@ -61,10 +61,11 @@ def test_bureaus_correct_a_problem_and_units_cannot(db, world, client, login, fr
     login(world.finance)
     form = client.get(f"/ledger/{problem.id}/edit").get_data(as_text=True)
     assert "专项资金未按规定用途使用" in form
-    data = {"state": "listed", "category": "资金管理", "description": "更正后的描述", "amount": "-1",
-            "rect_type": "deadline", "deadline": "2026-09-30"}
-    page = client.post(f"/ledger/{problem.id}/edit", data=data).get_data(as_text=True)
-    assert "不能为负数" in page and "更正后的描述" in page
+    data = {"lock_version": hidden(form, "lock_version"), "category": "资金管理", "description": "更正后的描述",
+            "amount": "-1", "rect_type": "deadline", "deadline": "2026-09-30"}
+    response = client.post(f"/ledger/{problem.id}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "不能为负数" in page and "更正后的描述" in page
     assert client.post(f"/ledger/{problem.id}/edit", data={**data, "amount": "88000"}).status_code == 302
     db.session.refresh(problem)
     assert problem.description == "更正后的描述" and problem.amount == Decimal("88000")

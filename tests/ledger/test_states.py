@@ -137,6 +137,7 @@ def test_no_route_closes_with_one_sign_off(app, by_state, world, client, login):
     assert _db.session.get(Problem, problem.id).state == S.CLOSED
 
 
+@pytest.mark.commits  # real threads, each with its own connection
 def test_twenty_concurrent_listings_get_gapless_numbers(app, db, world):
     from portal.accounts.models import Organisation, User
 

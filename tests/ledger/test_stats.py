@@ -1,6 +1,8 @@
 """整改率 against hand-worked figures (see docs/ledger.md for the rule), 清零, overdue, chart, xlsx."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+
+import sqlalchemy as sa
 
 from portal.core import clock
 from portal.core.excel import read_rows
@@ -61,7 +63,7 @@ def test_stats_page_chart_and_download(db, world, client, login, frozen_today):
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
     rows = list(read_rows(client.get("/ledger/stats.xlsx?by=unit").data))
     assert rows[0][1][0] == "责任单位"
-    by_name = {r[0]: r for _n, r in rows[1:]}
+    by_name = {r[0]: r for _n, r in rows[1:] if r}  # (the definitions follow the figures)
     assert by_name[world.department.name][5] == 0.25 and by_name[world.department.name][8] == 0.625
 
 
@@ -74,3 +76,95 @@ def test_recurrence_is_flagged(db, world):
                               description="专项资金未按规定用途使用，挤占挪用80万元")
     assert again.recurrence_of_id == first.id
     assert different.recurrence_of_id is None and other_unit.recurrence_of_id is None
+
+
+# ---- 整改率 over all problems and 到期整改率 over the problems already due (issue 19) ------
+
+def test_a_department_on_schedule_reads_100_percent_due(db, world):
+    """Three problems, one closed, two not yet due: 整改率 33 %, 到期整改率 100 %."""
+    make_problem(world, state=S.CLOSED, amount="90000", rectified="120000", listed_on=L,
+                 deadline=date(2026, 4, 1))  # rectified more than its amount: counts 90,000
+    make_problem(world, state=S.IN_PROGRESS, amount="60000", rectified="10000", listed_on=L,
+                 deadline=date(2026, 9, 1))
+    make_problem(world, state=S.LISTED, amount="30000", listed_on=L, deadline=date(2026, 12, 1))
+    with clock.frozen(date(2026, 6, 1)):
+        row = overall(world.finance)
+    assert (row.total, row.closed, row.due) == (3, 1, 1)
+    assert row.count_rate == Decimal(1) / Decimal(3) and row.due_count_rate == Decimal(1)
+    assert row.amount_rate == Decimal("100000") / Decimal("180000")  # 90,000 capped + 10,000
+    assert row.due_amount_rate == Decimal(1) and row.due_rectified == Decimal("90000")
+    with clock.frozen(date(2026, 10, 1)):  # the second one is now overdue
+        row = overall(world.finance)
+    assert (row.due, row.overdue) == (2, 1) and row.due_count_rate == Decimal("0.5")
+    assert row.due_amount_rate == Decimal("100000") / Decimal("150000")
+
+
+def _independent(problems, today):
+    """The rates counted again by hand from the rows, one problem at a time."""
+    total = len(problems)
+    closed = [p for p in problems if p.state == S.CLOSED]
+    due = [p for p in problems if p.state == S.CLOSED or p.deadline < today]
+
+    def capped(p):
+        return min(p.rectified_total, p.amount)
+
+    def ratio(a, b):
+        return a / b if b else None
+
+    return {
+        "count": ratio(Decimal(len(closed)), Decimal(total)),
+        "amount": ratio(sum((capped(p) for p in problems), Decimal(0)), sum((p.amount for p in problems), Decimal(0))),
+        "due_count": ratio(Decimal(len(closed)), Decimal(len(due))),
+        "due_amount": ratio(sum((capped(p) for p in due), Decimal(0)), sum((p.amount for p in due), Decimal(0))),
+    }
+
+
+def test_both_rates_agree_with_an_independent_count(db, world):
+    import random
+
+    from portal.ledger.models import Problem
+
+    rng = random.Random(19)
+    units = [world.department, world.subunit, world.other_department]
+    for _i in range(24):
+        state = rng.choice([S.LISTED, S.IN_PROGRESS, S.SUBMITTED, S.CLOSED, S.LONG_TERM])
+        amount = rng.choice([0, 10000, 55000, 200000])
+        rectified = rng.choice([None, 0, 5000, 60000, 300000]) if state != S.LISTED else None
+        make_problem(world, unit=rng.choice(units), state=state, amount=str(amount),
+                     rectified=None if rectified is None else str(rectified), listed_on=L,
+                     deadline=L + timedelta(days=rng.randrange(10, 200)))
+    today = date(2026, 6, 1)
+    with clock.frozen(today):
+        problems = db.session.scalars(sa.select(Problem)).all()
+        total = overall(world.finance)
+        by_unit = _by(rates(world.finance, "unit"))
+    expected = _independent(problems, today)
+    assert (total.count_rate, total.amount_rate, total.due_count_rate, total.due_amount_rate) == (
+        expected["count"], expected["amount"], expected["due_count"], expected["due_amount"])
+    for unit in units:
+        mine = _independent([p for p in problems if p.unit_id == unit.id], today)
+        row = by_unit[unit.id]
+        assert (row.count_rate, row.amount_rate, row.due_count_rate, row.due_amount_rate) == (
+            mine["count"], mine["amount"], mine["due_count"], mine["due_amount"]), unit.name
+    # the same rule in memory (the public site's published lists) gives the same figures
+    from portal.ledger.queries import RateRow
+
+    memory = RateRow(None, "")
+    for p in problems:
+        memory.count(closed=p.state == S.CLOSED, open_=p.state.value in ("listed", "in_progress", "long_term"),
+                     deadline=p.deadline, amount=p.amount, rectified=p.rectified_total, today=today)
+    assert (memory.total, memory.closed, memory.due, memory.amount, memory.rectified, memory.due_rectified) == (
+        total.total, total.closed, total.due, total.amount, total.rectified, total.due_rectified)
+
+
+def test_definitions_on_the_page_the_overview_and_the_export(db, world, client, login, frozen_today):
+    _fixture(world)
+    login(world.finance)
+    page = client.get("/ledger/stats?by=department").get_data(as_text=True)
+    assert "到期整改率（按数量）" in page and 'id="rate-definitions"' in page and "到期问题指整改时限已过或已销号的问题" in page
+    rows = [r for _n, r in read_rows(client.get("/ledger/stats.xlsx?by=department").data)]
+    assert "到期整改率（按数量）" in rows[0] and "到期整改率（按金额）" in rows[0]
+    assert any(r and r[0] == "到期整改率（按数量）" and "到期问题" in (r[1] or "") for r in rows[1:])
+    login(world.conference)
+    overview = client.get("/conference/overview").get_data(as_text=True)
+    assert "到期整改率（按数量）" in overview and 'id="rate-definitions"' in overview

@@ -41,7 +41,7 @@ def test_from_evaluation_to_closed_over_http(db, world, client, login, frozen_to
     # listing the same finding twice is refused
     again = client.post(f"/ledger/from-evaluation/{evaluation.id}",
                         data={"findings": ids[:1], "rect_type": "deadline", "deadline": "2026-08-31"})
-    assert again.status_code == 200 and db.session.scalar(sa.select(sa.func.count(Problem.id))) == 2
+    assert again.status_code == 422 and db.session.scalar(sa.select(sa.func.count(Problem.id))) == 2
     client.post("/logout")
 
     problem = problems[0]
@@ -78,7 +78,7 @@ def test_from_evaluation_to_closed_over_http(db, world, client, login, frozen_to
     assert (row.total, row.closed, row.count_rate) == (2, 1, Decimal("0.5"))
     assert row.amount_rate == Decimal(1)
     page = client.get(f"/ledger/{problem.id}").get_data(as_text=True)
-    assert "已销号" in page and "缴款书.pdf" in page and "problem.signoff" in page
+    assert "已销号" in page and "缴款书.pdf" in page and "<span class=\"event\">确认销号</span>" in page
 
 
 def test_hand_listing_and_monitoring_listing(db, world, client, login, frozen_today):

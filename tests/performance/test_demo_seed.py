@@ -1,16 +1,21 @@
 """The demo seeder: ~300 projects over two years, a grade mix like the sources, warnings, ctx keys."""
-import pytest
+import sqlalchemy as sa
 
-from portal.performance.models import EvaluationMode, EvaluationState, Grade, MonitoringReport
+from portal.performance.models import (
+    Evaluation,
+    EvaluationMode,
+    EvaluationState,
+    Grade,
+    MonitoringReport,
+    Project,
+)
 
 
-def test_seeder_builds_the_city(db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the full demo seed is exercised on PostgreSQL by tests/test_demo.py")
-    from portal.demo import seed
-
-    ctx = seed()
-    projects, evaluations = ctx["projects"], ctx["evaluations"]
+def test_seeder_builds_the_city(demo_app, demo_db):
+    db = demo_db
+    projects = db.session.scalars(sa.select(Project).where(Project.id.in_(demo_app.demo["projects"]))).all()
+    evaluations = db.session.scalars(sa.select(Evaluation).where(
+        Evaluation.id.in_(demo_app.demo["evaluations"]))).all()
     assert len(projects) == 300 and {p.year for p in projects} == {2025, 2026}
     for key in ("棚户区改造", "专项债券", "农村饮水安全", "义务教育"):
         assert any(key in p.name for p in projects), key

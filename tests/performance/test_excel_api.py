@@ -9,6 +9,7 @@ from portal.performance.excel_io import GOAL_COLUMNS
 from portal.performance.library import LIBRARY_COLUMNS, generate_library
 from portal.performance.models import GoalState, LibraryIndicator, PerformanceGoal, Project
 from tests.factories import make_project
+from tests.performance.conftest import with_version
 from tests.performance.factories import ROWS, make_goal
 
 
@@ -60,9 +61,9 @@ def test_import_reports_every_bad_row_and_writes_nothing(client, db, world, logi
     ]
     login(world.finance)
     response = client.post("/projects/import", data={"file": (io.BytesIO(_xlsx(rows)), "bad.xlsx")},
-                           content_type="multipart/form-data")
+                           content_type="multipart/form-data", follow_redirects=True)  # to the job's page
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and "未导入任何数据" in html
+    assert "未导入任何数据" in html
     for expected in ("不属于一级指标", "必须是数字", "年度必须是四位数字", "找不到单位编码“NOPE”", "不能小于 0",
                      "没有项目 G9 的表头行", "至少需要一个效益指标", "项目类型应为"):
         assert expected in html, expected
@@ -75,14 +76,14 @@ def test_import_reports_every_bad_row_and_writes_nothing(client, db, world, logi
              ["G1"] + [None] * 8 + ["效益指标", "社会效益指标", "受益人数", "≥", 100, "人", 30],
              ["G1"] + [None] * 8 + ["满意度指标", "服务对象满意度指标", "满意度", "≥", 90, "%", 10]]
     html = client.post("/projects/import", data={"file": (io.BytesIO(_xlsx(fixed)), "x.xlsx")},
-                       content_type="multipart/form-data").get_data(as_text=True)
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
     assert "只能导入本单位及下属单位的项目" in html and db.session.query(Project).count() == 0
     # not an Excel file, wrong header → clear messages
     html = client.post("/projects/import", data={"file": (io.BytesIO(b"hello"), "x.xlsx")},
                        content_type="multipart/form-data").get_data(as_text=True)
     assert ".xlsx" in html
     html = client.post("/projects/import", data={"file": (io.BytesIO(_xlsx([], header=["a", "b"])), "x.xlsx")},
-                       content_type="multipart/form-data").get_data(as_text=True)
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
     assert "表头与标准绩效目标表不一致" in html
 
 
@@ -107,7 +108,8 @@ def test_library_generated_imported_and_picked_into_a_goal(client, db, world, lo
     db.session.commit()
     login(world.unit)
     assert "新建校舍面积" in client.get(f"/projects/{project.id}/goal").get_data(as_text=True)
-    client.post(f"/goals/{goal.id}/rows", data={"library_id": item.id, "weight": "20"}, headers={"HX-Request": "true"})
+    client.post(f"/goals/{goal.id}/rows", data=with_version(db, goal, library_id=item.id, weight="20"),
+                headers={"HX-Request": "true"})
     db.session.refresh(goal)
     ind = goal.indicators[0]
     assert (ind.name, ind.unit, ind.target_value, ind.weight) == ("新建校舍面积", "平方米", 5000, 20)
@@ -130,9 +132,13 @@ def test_api_bulk_create_update_with_form_validation(client, db, world):
     assert db.session.query(Project).count() == 0  # all or nothing
     response = client.post("/api/v1/projects/bulk", json={"projects": [item]}, headers=headers)
     assert response.status_code == 200, response.get_json()
-    response = client.post("/api/v1/projects/bulk", json={"projects": [dict(item, name="就业技能培训（调整）")]},
-                           headers=headers)
-    assert response.status_code == 200
+    created = response.get_json()["saved"][0]
+    current = client.get(f"/api/v1/projects/{created['id']}", headers=headers).get_json()
+    assert current["lock_version"] == created["lock_version"]
+    response = client.post("/api/v1/projects/bulk", json={"projects": [dict(
+        item, name="就业技能培训（调整）", lock_version=current["lock_version"],
+        goal=dict(goal, lock_version=current["goal"]["lock_version"]))]}, headers=headers)
+    assert response.status_code == 200, response.get_json()
     project = db.session.query(Project).filter_by(code="API-1").one()
     assert project.name == "就业技能培训（调整）" and len(project.current_goal.indicators) == 6
     goals = client.get(f"/api/v1/projects/{project.id}/goals", headers=headers).get_json()

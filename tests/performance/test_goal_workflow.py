@@ -1,8 +1,11 @@
 """A unit fills in its goal table in place (htmx rows), submits it; finance returns, then approves;
 an approved goal is locked and a change is a new version with the old one kept."""
+import pytest
+
 from portal.core.audit import history
 from portal.performance.models import GoalState, Grade, PerformanceGoal
 from tests.factories import make_project
+from tests.performance.conftest import with_version
 from tests.performance.factories import ROWS, make_goal
 
 HX = {"HX-Request": "true"}
@@ -19,36 +22,37 @@ def test_unit_fills_submits_fixes_and_finance_approves(client, db, world, login)
     login(world.unit)  # the department's liaison may edit its subordinate unit's project
     assert client.post(f"/projects/{project.id}/goal").status_code == 302
     goal = _goal(db, project)
-    client.post(f"/goals/{goal.id}/overall", data={"overall_goal": "完成培训任务，促进就业。"})
+    client.post(f"/goals/{goal.id}/overall", data=with_version(db, goal, overall_goal="完成培训任务，促进就业。"))
 
     # a bad row: level-2 not under level-1, and a non-numeric target → errors shown on the row, nothing saved
     bad = dict(ROWS[0], level2="social", target_value="很多")
-    response = client.post(f"/goals/{goal.id}/rows", data=bad, headers=HX)
-    assert response.status_code == 200  # htmx swaps only 2xx: the table comes back with its errors
+    response = client.post(f"/goals/{goal.id}/rows", data=with_version(db, goal, bad), headers=HX)
+    assert response.status_code == 422  # htmx is configured to swap 422: the table comes back with its errors
     html = response.get_data(as_text=True)
     assert "不属于一级指标" in html and 'id="indicator-table"' in html and "<html" not in html
     assert 'value="培训人次"' in html  # what was typed is kept
     assert _goal(db, project).indicators == []
 
     for row in ROWS[:-1]:
-        assert client.post(f"/goals/{goal.id}/rows", data=row, headers=HX).status_code == 200
+        assert client.post(f"/goals/{goal.id}/rows", data=with_version(db, goal, row), headers=HX).status_code == 200
     # without satisfaction the weights total 80: submitting is refused with the reason
     client.post(f"/goals/{goal.id}/submit", data={"state": "draft"})
     assert _goal(db, project).state == GoalState.DRAFT
     page = client.get(f"/projects/{project.id}/goal").get_data(as_text=True)
     assert "指标分值合计应为 90" in page
-    client.post(f"/goals/{goal.id}/rows", data=ROWS[-1])  # plain form post works too (no JavaScript)
+    client.post(f"/goals/{goal.id}/rows", data=with_version(db, goal, ROWS[-1]))  # plain form post works too (no JavaScript)
 
     # reorder and edit in place
     goal = _goal(db, project)
     first, second = goal.indicators[0], goal.indicators[1]
-    client.post(f"/indicators/{second.id}/move", data={"direction": "up"}, headers=HX)
+    client.post(f"/indicators/{second.id}/move", data=with_version(db, goal, direction="up"), headers=HX)
     assert [i.name for i in _goal(db, project).indicators[:2]] == [second.name, first.name]
     edit = client.get(f"/indicators/{first.id}/edit", headers=HX).get_data(as_text=True)
     assert f'form="row-{first.id}"' in edit
-    response = client.post(f"/indicators/{first.id}", data=dict(ROWS[0], target_value="abc"), headers=HX)
+    response = client.post(f"/indicators/{first.id}", data=with_version(db, first, ROWS[0], target_value="abc"),
+                           headers=HX)
     assert "必须是数字" in response.get_data(as_text=True)
-    client.post(f"/indicators/{first.id}", data=dict(ROWS[0], target_value="1500"), headers=HX)
+    client.post(f"/indicators/{first.id}", data=with_version(db, first, ROWS[0], target_value="1500"), headers=HX)
     db.session.refresh(first)
     assert str(first.target_value.normalize()) == "1.5E+3" or first.target_value == 1500
 
@@ -56,7 +60,7 @@ def test_unit_fills_submits_fixes_and_finance_approves(client, db, world, login)
     goal = _goal(db, project)
     assert goal.state == GoalState.SUBMITTED
     # a submitted goal is locked for the unit
-    client.post(f"/goals/{goal.id}/rows", data=ROWS[0])
+    client.post(f"/goals/{goal.id}/rows", data=with_version(db, goal, ROWS[0]))
     assert len(_goal(db, project).indicators) == 6
 
     client.post("/logout")
@@ -74,7 +78,8 @@ def test_unit_fills_submits_fixes_and_finance_approves(client, db, world, login)
     client.post("/logout")
     login(world.subunit_user)
     assert "成本指标需细化" in client.get(f"/projects/{project.id}/goal").get_data(as_text=True)
-    client.post(f"/indicators/{goal.indicators[2].id}", data=dict(ROWS[2], name="人均培训成本（含教材）"))
+    client.post(f"/indicators/{goal.indicators[2].id}", data=with_version(db, goal.indicators[2], ROWS[2],
+                                                                         name="人均培训成本（含教材）"))
     client.post(f"/goals/{goal.id}/submit", data={"state": "returned"})
     assert _goal(db, project).state == GoalState.SUBMITTED
 
@@ -91,12 +96,13 @@ def test_unit_fills_submits_fixes_and_finance_approves(client, db, world, login)
     assert actions.count("goal.submit") == 2 and "goal.return" in actions and "goal.approve" in actions
 
 
+@pytest.mark.commits  # starts the search index's rebuild thread (its own connection)
 def test_approved_goal_is_locked_and_changed_by_a_new_version(client, db, world, login):
     project = make_project(world.department)
     goal = make_goal(project, state=GoalState.APPROVED)
     db.session.commit()
     login(world.unit)
-    client.post(f"/indicators/{goal.indicators[0].id}/delete")
+    client.post(f"/indicators/{goal.indicators[0].id}/delete", data=with_version(db, goal.indicators[0]))
     db.session.refresh(goal)
     assert len(goal.indicators) == 6
     client.post(f"/goals/{goal.id}/revise", data={"reason": ""})

@@ -14,6 +14,7 @@ from portal.performance.models import (
     MonitoringReport,
 )
 from tests.factories import make_evaluation, make_project
+from tests.performance.conftest import settings_versions, with_version
 from tests.performance.factories import make_goal
 
 
@@ -40,7 +41,7 @@ def test_monitoring_lights_warning_and_threshold_change(client, db, world, login
     assert report.lag_warning and report.red_count == 2 and report.warning
     # bad input: a clear message, what was typed is kept
     page = client.post(f"/projects/{project.id}/monitoring", data=dict(form, executed="三十万")).get_data(as_text=True)
-    assert "必须是数字" in page and 'value="三十万"' in page
+    assert "执行数应为数字" in page and 'value="三十万"' in page
     client.post("/logout")
 
     login(world.finance)
@@ -56,7 +57,7 @@ def test_monitoring_lights_warning_and_threshold_change(client, db, world, login
     login(world.admin)  # lowering the thresholds recomputes stored lights
     response = client.post("/performance/settings", data={
         "red_below": "50", "green_from": "55", "blue_from": "200", "lag_points": "40",
-        "w_decision": "15", "w_process": "15", "w_output": "35", "w_benefit": "35"})
+        "w_decision": "15", "w_process": "15", "w_output": "35", "w_benefit": "35", **settings_versions()})
     assert response.status_code == 302
     report = _report(db, project)
     lights = {v.indicator.name: v.light for v in report.values}
@@ -64,7 +65,8 @@ def test_monitoring_lights_warning_and_threshold_change(client, db, world, login
     assert not report.lag_warning and report.red_count == 1
     page = client.post("/performance/settings", data={"red_below": "90", "green_from": "80", "blue_from": "120",
                                                      "lag_points": "20", "w_decision": "15", "w_process": "15",
-                                                     "w_output": "35", "w_benefit": "35"}).get_data(as_text=True)
+                                                     "w_output": "35", "w_benefit": "35", **settings_versions()}
+                       ).get_data(as_text=True)
     assert "红灯线 &lt; 绿灯线" in page or "红灯线 < 绿灯线" in page
 
 
@@ -93,7 +95,8 @@ def test_self_evaluation_from_the_approved_goal_to_a_grade(client, db, world, lo
     form = {"executed": "950000", f"a{qty.id}": "1080", f"a{quality.id}": "100", f"a{cost.id}": "550",
             f"a{social.id}": "", f"na{social.id}": "1", f"t{sustain.id}": "achieved", f"a{satisfaction.id}": "93",
             f"r{cost.id}": "教材涨价"}
-    client.post(f"/evaluations/{evaluation_id}", data=form)
+    evaluation = db.session.get(type(lines[0].evaluation), evaluation_id)
+    client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, form))
     db.session.expire_all()
     scores = [ln.score for ln in db.session.query(EvaluationLine).filter_by(evaluation_id=evaluation_id)
               .order_by(EvaluationLine.position)]
@@ -104,13 +107,14 @@ def test_self_evaluation_from_the_approved_goal_to_a_grade(client, db, world, lo
     assert evaluation.score == Decimal("94.49") and evaluation.grade == Grade.EXCELLENT
     assert evaluation.state == EvaluationState.DRAFT
     # completing needs every applicable actual value
-    page = client.post(f"/evaluations/{evaluation_id}", data=dict(form, **{f"a{qty.id}": ""}, complete="1"))
+    page = client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, form, **{f"a{qty.id}": ""},
+                                                                          complete="1"))
     assert "尚未填写实际完成值" in page.get_data(as_text=True)
-    client.post(f"/evaluations/{evaluation_id}", data=dict(form, complete="1"))
+    client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, form, complete="1"))
     db.session.refresh(evaluation)
     assert evaluation.state == EvaluationState.COMPLETED and evaluation.completed_at is not None
     # completed: locked
-    client.post(f"/evaluations/{evaluation_id}", data=dict(form, **{f"a{qty.id}": "1"}))
+    client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, form, **{f"a{qty.id}": "1"}))
     db.session.refresh(evaluation)
     assert evaluation.score == Decimal("94.49")
     xlsx = client.get(f"/evaluations/{evaluation_id}/export")
@@ -142,9 +146,12 @@ def test_finance_evaluation_framework_findings_and_permissions(client, db, world
     assert [ln.label for ln in lines] == ["决策", "过程", "产出", "效益"]
     assert [ln.weight for ln in lines] == [15, 15, 35, 35]
     scores = {f"s{ln.id}": s for ln, s in zip(lines, ["14", "12", "30", "29.5"], strict=True)}
-    page = client.post(f"/evaluations/{evaluation_id}", data=dict(scores, **{f"s{lines[0].id}": "16"}))
-    assert "不能超过分值 15" in page.get_data(as_text=True)
-    client.post(f"/evaluations/{evaluation_id}", data=dict(scores, conclusion="总体较好", complete="1"))
+    evaluation = lines[0].evaluation
+    page = client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, scores,
+                                                                          **{f"s{lines[0].id}": "16"}))
+    assert page.status_code == 422 and "不能超过分值 15" in page.get_data(as_text=True)
+    client.post(f"/evaluations/{evaluation_id}", data=with_version(db, evaluation, scores, conclusion="总体较好",
+                                                                   complete="1"))
     client.post(f"/evaluations/{evaluation_id}/findings", data={"category": "资金管理", "description": "",
                                                                "amount": ""})
     client.post(f"/evaluations/{evaluation_id}/findings", data={"category": "资金管理",

@@ -4,10 +4,8 @@ import io
 from portal.core.registry import OVERVIEW_SECTIONS
 from portal.performance.models import EvaluationMode, GoalState
 from portal.performance.panels import grade_mix_section
-from tests.factories import make_evaluation, make_project
+from tests.factories import PDF, make_evaluation, make_project
 from tests.performance.factories import make_goal
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
 
 
 def test_documents_follow_project_visibility(client, db, world, login):

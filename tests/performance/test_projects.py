@@ -22,7 +22,8 @@ def test_finance_creates_edits_and_stops_a_project(client, db, world, login):
     assert "已有编码为 2026-001 的项目" in page and 'value="重复"' in page
     page = client.post("/projects/new", data=dict(data, code="2026-002", annual_budget="五百万")).get_data(as_text=True)
     assert "必须是数字" in page
-    client.post(f"/projects/{project.id}/edit", data=dict(data, name="农村饮水安全工程"))
+    client.post(f"/projects/{project.id}/edit", data=dict(data, name="农村饮水安全工程",
+                                                          lock_version=str(project.lock_version)))
     db.session.refresh(project)
     assert project.name == "农村饮水安全工程"
     client.post(f"/projects/{project.id}/stop", data={"reason": ""})
@@ -40,7 +41,7 @@ def test_unit_creates_only_for_its_own_subtree_and_cannot_stop(client, db, world
             "budget_type": "general", "initial_budget": "1", "annual_budget": "1", "executed": "0"}
     assert client.post("/projects/new", data=dict(base, unit_id=world.subunit.id)).status_code == 302
     page = client.post("/projects/new", data=dict(base, code="U-2", unit_id=world.other_department.id))
-    assert page.status_code == 200 and db.session.query(Project).filter_by(code="U-2").count() == 0
+    assert page.status_code == 422 and db.session.query(Project).filter_by(code="U-2").count() == 0
     project = db.session.query(Project).filter_by(code="U-1").one()
     client.post(f"/projects/{project.id}/stop", data={"reason": "x"})
     db.session.refresh(project)
@@ -71,7 +72,7 @@ def test_list_filters_sort_and_page(client, db, world, login, app):
     assert names(grade="good") == ["义务教育项目"]
     assert names(q="饮水") == ["农村饮水安全"]
     assert names(kind="policy") == []
-    html = client.get("/projects", query_string={"sort": "budget", "dir": "desc"}).get_data(as_text=True)
+    html = client.get("/projects", query_string={"sort": "-budget"}).get_data(as_text=True)
     assert html.index("棚户区改造项目") < html.index("农村饮水安全") < html.index("义务教育项目")
     for bad in ({"year": "abc"}, {"sort": "x;drop"}, {"page": "-1"}, {"grade": "<b>"}):
         assert client.get("/projects", query_string=bad).status_code == 200
@@ -86,7 +87,7 @@ def test_list_filters_sort_and_page(client, db, world, login, app):
 ROLES = ["unit", "subunit_user", "other_unit", "agency", "other_agency", "finance", "audit", "observer", "expert"]
 # who sees the department's project (evaluated by world.agency_org)
 SEES = {"unit": True, "subunit_user": False, "other_unit": False, "agency": True, "other_agency": False,
-        "finance": True, "audit": True, "observer": True, "expert": True}
+        "finance": True, "audit": True, "observer": True, "expert": False}  # the expert: assigned reviews only
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -127,3 +128,13 @@ def test_unit_filter_lists_the_chosen_departments_units_only(client, db, world, 
     page = client.get(f"/projects?department={world.department.id}").get_data(as_text=True)
     assert f'<option value="{world.subunit.id}"' in page
     assert f'<option value="{world.other_department.id}" selected' not in page
+
+
+def test_stop_refuses_an_over_long_reason_at_the_edge(client, db, world, login):
+    project = make_project(world.department)
+    db.session.commit()
+    login(world.finance)
+    response = client.post(f"/projects/{project.id}/stop", data={"reason": "理" * 20_001})
+    assert response.status_code == 422 and "最多 20000 个字" in response.get_data(as_text=True)
+    db.session.refresh(project)
+    assert project.status != ProjectStatus.STOPPED and project.stop_reason == ""

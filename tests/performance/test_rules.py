@@ -132,3 +132,39 @@ def test_schedule():
     assert schedule(12) == 100 and schedule(6) == 50
     with pytest.raises(ValueError):
         schedule(13)
+
+
+# ---- every band boundary, both sides (issue 19) ---------------------------------------------
+
+@pytest.mark.parametrize("score, grade", [
+    ("100.00", Grade.EXCELLENT), ("90.00", Grade.EXCELLENT), ("90.01", Grade.EXCELLENT), ("89.99", Grade.GOOD),
+    ("80.00", Grade.GOOD), ("80.01", Grade.GOOD), ("79.99", Grade.FAIR), ("60.00", Grade.FAIR),
+    ("60.01", Grade.FAIR), ("59.99", Grade.POOR), ("0.01", Grade.POOR), ("0.00", Grade.POOR)])
+def test_grade_bands_are_half_open_at_every_boundary(score, grade):
+    assert Grade.for_score(score) == grade
+
+
+@pytest.mark.parametrize("percent, tier", [
+    (100, Tier.ACHIEVED), ("80.01", Tier.ACHIEVED), (80, Tier.ACHIEVED), ("79.99", Tier.PARTIAL),
+    ("60.01", Tier.PARTIAL), (60, Tier.PARTIAL), ("59.99", Tier.MISSED), (0, Tier.MISSED)])
+def test_achievement_tiers_are_half_open_at_every_boundary(percent, tier):
+    from portal.performance.scoring import tier_for_percent
+
+    assert tier_for_percent(percent) == tier
+
+
+@pytest.mark.parametrize("percent", [-1, "100.01", "abc", None])
+def test_a_percentage_outside_0_100_has_no_tier(percent):
+    from portal.performance.scoring import tier_for_percent
+
+    with pytest.raises(ValueError):
+        tier_for_percent(percent)
+
+
+@pytest.mark.parametrize("tier, percent, expected", [
+    (Tier.ACHIEVED, 80, "80.00"), (Tier.ACHIEVED, 100, "100.00"), (Tier.ACHIEVED, 101, "100.00"),
+    (Tier.PARTIAL, 80, "79.99"), (Tier.PARTIAL, "79.99", "79.99"), (Tier.PARTIAL, 60, "60.00"),
+    (Tier.PARTIAL, 59, "60.00"), (Tier.MISSED, 60, "59.99"), (Tier.MISSED, "59.99", "59.99"), (Tier.MISSED, 0, "0.00")])
+def test_a_percentage_is_clamped_into_its_half_open_tier(tier, percent, expected):
+    """Weight 100, so the score is the percentage counted: 80 % of 部分达成 cannot be 80 (that is 达成)."""
+    assert score_qualitative(tier, 100, percent) == D(expected)

@@ -2,8 +2,7 @@
 indicator table and grade, downloads the list as CSV and finds the department's feed."""
 import pytest
 
-from portal.publishing import operations
-from public_site import search
+from portal.publishing import operations, search
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from portal.publishing import operations
+from portal.publishing import operations, search
 from portal.publishing.models import SearchQueueItem
-from public_site import search
 from tests.publishing.corpus import MARKER
 
 ALL = ["goals", "self_evaluation", "finance_evaluation", "report", "rectification"]
@@ -124,6 +123,7 @@ def test_reindex_rebuilds_everything_with_a_progress_bar(db, world, corpus, app,
     assert search.search("棚户区改造").total >= 1
 
 
+@pytest.mark.commits  # real threads, each with its own connection
 def test_concurrent_publications_lose_no_index_update(db, world, corpus, app, index_dir):
     departments = sorted({p.department_id for p in corpus["projects"].values()})
     finance_id = world.finance.id
@@ -178,7 +178,7 @@ def test_vectorised_matching_agrees_with_whooshs_own_searcher(db, world, corpus,
             terms = search.query_terms(query)
             whoosh_query = Q.And([Q.Or([Q.Term(f, t) for f in search.TEXT_FIELDS]) for t in terms])
             expected = searcher.search(whoosh_query, limit=None)
-            ours = search.search(query, per_page=100)
+            ours = search.search_terms(terms, per_page=100)  # the core, before tiers and synonyms
             assert ours.total == len(expected), query
             assert [h.ref for h in ours.hits] == [int(hit["ref"]) for hit in expected], query
             assert [round(h.score, 6) for h in ours.hits] == [round(hit.score, 6) for hit in expected], query
@@ -207,7 +207,7 @@ def test_vectorised_matching_agrees_with_whooshs_own_searcher(db, world, corpus,
 
 
 def test_highlights_mark_every_query_word_and_escape_the_text():
-    from public_site.search import highlight
+    from portal.core.search import highlight
 
     terms = ["棚户区", "2024"]
     title = highlight.whole("<b>棚户区</b>改造 2024 和 20245", terms)
@@ -219,6 +219,7 @@ def test_highlights_mark_every_query_word_and_escape_the_text():
     assert highlight.fragments("没有相关词语", terms) == ""
 
 
+@pytest.mark.commits  # a second connection of its own publishes while the index is rebuilt
 def test_reindexing_leaves_the_database_free_for_publications(db, world, corpus, app, index_dir):
     """A rebuild takes minutes at province scale: it must not hold a (SQLite) write lock meanwhile,
     or a publication in the portal would wait and fail."""

@@ -25,11 +25,17 @@ def public_app(app, tmp_root):
 
 
 @pytest.fixture()
-def index_dir(app):
+def index_dir(app, db):
+    """A fresh, empty search index (a missing one would be rebuilt in the background, and
+    queued updates wait for that rebuild: portal.publishing.search.health)."""
     import shutil
     from pathlib import Path
 
+    from portal.publishing import search
+
     path = Path(app.config["SEARCH_INDEX_DIR"])
     shutil.rmtree(path, ignore_errors=True)
+    search.reindex()
+    db.session.rollback()
     yield path
     shutil.rmtree(path, ignore_errors=True)

@@ -2,8 +2,8 @@
 import sqlalchemy as sa
 
 from portal.core.registry import SEEDERS
+from portal.publishing import search
 from portal.publishing.models import Snapshot
-from public_site import search
 
 
 def test_the_seeder_publishes_everything_publishable_and_indexes_it(db, world, corpus, index_dir):

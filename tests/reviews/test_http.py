@@ -18,6 +18,11 @@ def _form_scores(rnd, fraction=0.8, justification="依据充分"):
             **{f"justification_{c.id}": justification for c in rnd.rubric.criteria}}
 
 
+def _version(record):
+    db.session.refresh(record)
+    return record.lock_version
+
+
 def _logout(client):
     client.post("/logout")
 
@@ -46,7 +51,7 @@ def test_draw_is_recorded_reproducible_and_refuses_a_silent_redraw(db, world, cl
     # a redraw without a reason is refused, with the reason it is logged
     response = client.post(f"/reviews/evaluations/{evaluation.id}/draw",
                            data={"pool_ids": agencies, "witnesses": "周明"})
-    assert response.status_code == 200 and "重新抽签必须填写理由" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "重新抽签必须填写理由" in response.get_data(as_text=True)
     assert db.session.query(AgencyDraw).count() == 1
     client.post(f"/reviews/evaluations/{evaluation.id}/draw",
                 data={"pool_ids": agencies, "witnesses": "周明", "reason": "原中选机构与被评价单位存在关联"})
@@ -80,9 +85,9 @@ def test_blind_rule_by_every_url(setup, client, login):
     fin, aud, exp = mine[w.finance.id], mine[w.audit.id], mine[w.expert.id]
     for a in (fin, aud, exp):
         ops.declare(a, actor=a.reviewer, conflict=None)
-    ops.save_review(fin, actor=w.finance, scores=full_scores(rnd, justification="财政的秘密理由"),
+    ops.save_review(fin, version=fin.lock_version, actor=w.finance, scores=full_scores(rnd, justification="财政的秘密理由"),
                     comments=[("第3页", "财政批注")], submit=True)
-    ops.save_review(exp, actor=w.expert, scores=full_scores(rnd, justification="专家草稿理由"))
+    ops.save_review(exp, version=exp.lock_version, actor=w.expert, scores=full_scores(rnd, justification="专家草稿理由"))
     db.session.commit()
     urls = [f"/reviews/assignments/{fin.id}", f"/reviews/assignments/{exp.id}",
             f"/reviews/rounds/{rnd.id}/consolidate", f"/reviews/rounds/{rnd.id}/summary.xlsx",
@@ -95,7 +100,8 @@ def test_blind_rule_by_every_url(setup, client, login):
         assert "财政的秘密理由" not in body and "财政批注" not in body, url
     assert client.post(f"/reviews/assignments/{fin.id}", data={"summary": "x"}).status_code == 403
     response = client.post(f"/reviews/assignments/{aud.id}", data={**_form_scores(rnd), "action": "submit",
-                                                                    "expected_state": "active"})
+                                                                    "expected_state": "active",
+                                                                    "lock_version": aud.lock_version})
     assert response.status_code == 302
     body = client.get(f"/reviews/assignments/{aud.id}").get_data(as_text=True)
     assert "财政的秘密理由" in body and "财政批注" in body  # after submitting: the others' submitted reviews
@@ -162,10 +168,10 @@ def test_bad_scores_keep_what_was_typed(setup, client, login):
     first = rnd.rubric.criteria[0]
     data = {**_form_scores(rnd), f"score_{first.id}": "99", f"justification_{first.id}": "我写的理由",
             "comment_location_0": "第5页", "comment_text_0": "我写的批注", "summary": "我写的总体意见",
-            "action": "submit", "expected_state": "active"}
+            "action": "submit", "expected_state": "active", "lock_version": a.lock_version}
     response = client.post(f"/reviews/assignments/{a.id}", data=data)
     body = response.get_data(as_text=True)
-    assert response.status_code == 400 and "0 到 15 之间" in body
+    assert response.status_code == 422 and "0 到 15 之间" in body
     assert 'value="99"' in body and "我写的理由" in body and "我写的批注" in body and "我写的总体意见" in body
     data[f"score_{first.id}"], data[f"justification_{first.id}"] = "12", ""
     body = client.post(f"/reviews/assignments/{a.id}", data=data).get_data(as_text=True)
@@ -179,7 +185,7 @@ def test_disguised_upload_and_upload_after_a_decision_get_clear_messages(setup, 
     url = f"/reviews/reports/{setup.report.id}/upload"
     response = client.post(url, data={"file": (io.BytesIO(PDF), "报告.docx"), "expected_state": "awaiting"},
                            content_type="multipart/form-data")
-    assert response.status_code == 400 and "内容与扩展名不符" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "内容与扩展名不符" in response.get_data(as_text=True)
     response = client.post(url, data={"file": (io.BytesIO(docx_bytes()), "报告.docx"), "expected_state": "awaiting"},
                            content_type="multipart/form-data")
     assert response.status_code == 302
@@ -188,7 +194,7 @@ def test_disguised_upload_and_upload_after_a_decision_get_clear_messages(setup, 
     # a second tab still showing the upload form
     response = client.post(url, data={"file": (io.BytesIO(docx_bytes("第二稿")), "报告2.docx"),
                                       "expected_state": "awaiting"}, content_type="multipart/form-data")
-    assert response.status_code == 409 and "请刷新后重试" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "请刷新后重试" in response.get_data(as_text=True)
     db.session.expire_all()
     assert len(setup.report.versions) == 1
 
@@ -202,7 +208,7 @@ def test_full_workflow_over_http_with_exports_and_quality(setup, client, login):
     deadline = (clock.today() + timedelta(days=5)).isoformat()
     response = client.post(f"{report_url}/rounds", data={"reviewer_ids": [w.finance.id], "lead_id": w.finance.id,
                                                          "deadline": deadline, "expected_state": "submitted"})
-    assert response.status_code == 400 and "一名财政人员和一名审计人员" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "一名财政人员和一名审计人员" in response.get_data(as_text=True)
     response = client.post(f"{report_url}/rounds", data={"reviewer_ids": [w.finance.id, w.audit.id],
                                                          "lead_id": w.finance.id, "deadline": deadline,
                                                          "expected_state": "submitted"})
@@ -215,14 +221,16 @@ def test_full_workflow_over_http_with_exports_and_quality(setup, client, login):
         a = mine[user.id]
         assert client.post(f"/reviews/assignments/{a.id}/declare", data={"conflict": "",
                                                                            "expected_state": "pending"}).status_code == 302
-        assert client.post(f"/reviews/assignments/{a.id}", data={**_form_scores(rnd), "action": "save"}).status_code == 302
+        assert client.post(f"/reviews/assignments/{a.id}", data={**_form_scores(rnd), "action": "save",
+                                                                 "lock_version": _version(a)}).status_code == 302
         assert client.post(f"/reviews/assignments/{a.id}", data={**_form_scores(rnd, 0.9), "action": "submit",
-                                                                 "expected_state": "active"}).status_code == 302
+                                                                 "expected_state": "active",
+                                                                 "lock_version": _version(a)}).status_code == 302
     _logout(client)
     login(w.finance)
     page = client.get(f"/reviews/rounds/{rnd.id}/consolidate").get_data(as_text=True)
     assert "90.00" in page and w.audit.display_name in page
-    assert client.post(f"/reviews/rounds/{rnd.id}/consolidate", data={"opinion": "", "decision": "accepted"}).status_code == 400
+    assert client.post(f"/reviews/rounds/{rnd.id}/consolidate", data={"opinion": "", "decision": "accepted"}).status_code == 422
     assert client.post(f"/reviews/rounds/{rnd.id}/consolidate", data={
         "opinion": "## 存在问题\n\n1. 指标不细。", "decision": "accepted", "expected_state": "open"}).status_code == 302
     client.post(f"/reviews/rounds/{rnd.id}/endorse", data={"expected_state": "endorsing"})
@@ -276,3 +284,24 @@ def test_conflict_via_http_removes_the_reviewer(setup, client, login):
     assert "缺少财政或审计" in client.get(f"/reviews/rounds/{rnd.id}").get_data(as_text=True)
     client.post(f"/reviews/rounds/{rnd.id}", data={"user_id": w.audit_signer.id})
     assert db.session.query(ReviewAssignment).filter_by(round_id=rnd.id, reviewer_id=w.audit_signer.id).count() == 1
+
+
+def test_evaluations_bulk_refuses_tampered_ids_and_actions(db, world, client, login):
+    from portal.reviews.models import Report
+    from tests.factories import make_evaluation, make_project
+
+    ready = make_evaluation(make_project(world.department, name="待建报告项目"), agency=world.agency_org)
+    db.session.commit()
+    login(world.finance)
+    for data in ({"action": "commission", "ids": [ready.id, str(10**26)]}, {"ids": ["-1"]},
+                 {"ids": [f"{ready.id}.0"]}, {"action": "delete-all", "ids": [ready.id]}):
+        response = client.post("/reviews/evaluations/bulk", data=data)
+        assert response.status_code == 400, data
+        assert db.session.query(Report).count() == 0, data
+
+
+def test_evaluations_bulk_without_form_data_ticks_nothing(db, world, client, login):
+    login(world.finance)
+    for body in ({"data": b""}, {"json": {}}):  # nothing ticked: refused with a message, never a 500
+        assert client.post("/reviews/evaluations/bulk", **body).status_code == 302, body
+        assert client.post("/ledger/bulk", **body).status_code == 400, body  # no action chosen

@@ -7,19 +7,10 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.reviews import operations as ops
 from portal.reviews.models import Report, ReportState
-from tests.factories import PASSWORD, make_evaluation, make_project
+from tests.factories import browser_sign_in, make_evaluation, make_project
 from tests.reviews.conftest import docx_bytes
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, user):
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def review(page, assignment_id, fraction):
@@ -78,7 +69,7 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     agency_org_id, evaluation_id = world.agency_org.id, evaluation.id
     db.session.commit()
 
-    sign_in(page, finance)
+    browser_sign_in(page, finance)
     page.goto(f"/portal/reviews/evaluations/{evaluation_id}/draw")
     page.get_by_label("监督人（见证人）").fill("周明、刘芳")
     page.get_by_role("button", name="抽签").click()
@@ -86,10 +77,10 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     report_id, chosen = read(lambda: db.session.query(Report.id, Report.agency_id).one())
     agency_user = agency if chosen == agency_org_id else other_agency
 
-    sign_in(page, agency_user)
+    browser_sign_in(page, agency_user)
     upload(page, report_id, tmp_path, "评价报告V1.docx")
 
-    sign_in(page, finance)
+    browser_sign_in(page, finance)
     page.goto(f"/portal/reviews/reports/{report_id}")
     page.get_by_label(f"{finance.display_name}（财政）", exact=True).check()
     page.get_by_label(f"{audit.display_name}（审计）", exact=True).check()
@@ -104,18 +95,18 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
     round_id, _n, _v, mine = read(current_round)
     review(page, mine[finance.id], 0.8)
 
-    sign_in(page, audit)
+    browser_sign_in(page, audit)
     page.goto(f"/portal/reviews/assignments/{mine[finance.id]}")  # blind before submitting
     assert "403" in page.locator("h1").inner_text()
     review(page, mine[audit.id], 0.7)
     expect(page.get_by_text("其他评审人员的意见")).to_be_visible()
 
-    sign_in(page, finance)
+    browser_sign_in(page, finance)
     consolidate(page, round_id, "修改后重审", "## 存在问题\n\n1. 抽样方法未说明。\n2. 部分数据与决算不一致。")
-    sign_in(page, audit)
+    browser_sign_in(page, audit)
     endorse(page, round_id)
 
-    sign_in(page, agency_user)
+    browser_sign_in(page, agency_user)
     page.goto(f"/portal/reviews/reports/{report_id}")
     expect(page.get_by_text("部分数据与决算不一致")).to_be_visible()
     assert page.get_by_text(audit.display_name).count() == 0
@@ -123,13 +114,13 @@ def test_draw_upload_blind_review_revise_and_accept(page, world, tmp_path):
 
     round2, number, version, mine2 = read(current_round)
     assert (number, version) == (2, 2)
-    sign_in(page, finance)
+    browser_sign_in(page, finance)
     review(page, mine2[finance.id], 0.9)
-    sign_in(page, audit)
+    browser_sign_in(page, audit)
     review(page, mine2[audit.id], 0.9)
-    sign_in(page, finance)
+    browser_sign_in(page, finance)
     consolidate(page, round2, "通过", "## 合议意见\n\n修改稿已回应全部问题，同意通过。")
-    sign_in(page, audit)
+    browser_sign_in(page, audit)
     endorse(page, round2)
     page.goto(f"/portal/reviews/reports/{report_id}")
     expect(page.get_by_text("第2轮结论：通过")).to_be_visible()

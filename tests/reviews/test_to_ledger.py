@@ -1,4 +1,4 @@
-"""Problems named in a decided opinion go onto the problem ledger once, for the evaluated unit."""
+"""Problems named in a decided opinion go onto the problem ledger once, for the agency whose report had them."""
 from datetime import date
 
 from portal.ledger.models import Problem, ProblemSource
@@ -24,7 +24,7 @@ def test_finance_lists_the_opinions_problems_once(setup, db, client, login):
     problems = db.session.query(Problem).order_by(Problem.id).all()
     assert [p.description for p in problems] == ["抽样方法未说明。", "数据不一致。"]
     assert {p.source for p in problems} == {ProblemSource.CO_REVIEW}
-    assert {p.unit_id for p in problems} == {setup.project.unit_id}
+    assert {p.unit_id for p in problems} == {setup.report.agency_id}  # the report's defects: the agency's to put right
     assert problems[0].deadline == date(2026, 12, 31)
     again = client.post(f"/reviews/rounds/{rnd.id}/ledger", data={"deadline": "2026-12-31"}, follow_redirects=True)
     assert "已列入台账" in again.get_data(as_text=True)

@@ -40,9 +40,9 @@ def test_conflict_declaration_removes_reviewer_and_blocks_until_replaced(setup):
     ops.declare(aud, actor=w.audit, conflict="agency", note="曾在该机构任职")
     assert aud.state == AssignmentState.CONFLICTED and aud.conflict_kind.value == "agency"
     with pytest.raises(DomainError, match="回避"):
-        ops.save_review(aud, actor=w.audit, scores=full_scores(rnd), submit=True)
+        ops.save_review(aud, version=aud.lock_version, actor=w.audit, scores=full_scores(rnd), submit=True)
     ops.declare(fin, actor=w.finance, conflict=None)
-    ops.save_review(fin, actor=w.finance, scores=full_scores(rnd), submit=True)
+    ops.save_review(fin, version=fin.lock_version, actor=w.finance, scores=full_scores(rnd), submit=True)
     assert "缺少财政或审计" in ops.round_ready(rnd)
     with pytest.raises(DomainError, match="缺少财政或审计"):
         ops.propose(rnd, actor=w.finance, opinion="意见", decision="accepted")
@@ -50,7 +50,7 @@ def test_conflict_declaration_removes_reviewer_and_blocks_until_replaced(setup):
         ops.add_reviewer(rnd, w.audit, actor=w.finance)  # the conflicted one cannot come back
     new = ops.add_reviewer(rnd, w.audit_signer, actor=w.finance)
     ops.declare(new, actor=w.audit_signer, conflict=None)
-    ops.save_review(new, actor=w.audit_signer, scores=full_scores(rnd), submit=True)
+    ops.save_review(new, version=new.lock_version, actor=w.audit_signer, scores=full_scores(rnd), submit=True)
     assert ops.round_ready(rnd) is None
 
 
@@ -65,7 +65,7 @@ def test_rubric_arithmetic(setup):
     for a, values in ((fin, [15, 18, 16, 17, 12, 9]), (aud, [11, 14, 20, 13.5, 10, 8])):
         ops.declare(a, actor=a.reviewer, conflict=None)
         scores = {c.id: (str(v), "理由") for c, v in zip(rnd.rubric.criteria, values, strict=True)}
-        ops.save_review(a, actor=a.reviewer, scores=scores, submit=True)
+        ops.save_review(a, version=a.lock_version, actor=a.reviewer, scores=scores, submit=True)
     assert fin.total == Decimal(87) and aud.total == Decimal("76.5")
     assert ops.round_score(rnd) == Decimal("81.75")
     stats = ops.criterion_stats(rnd)
@@ -80,17 +80,17 @@ def test_scores_out_of_range_or_without_justification_are_refused_and_nothing_lo
     a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     first = rnd.rubric.criteria[0]
-    ops.save_review(a, actor=w.finance, scores={first.id: ("10", "草稿理由")}, summary="草稿")
+    ops.save_review(a, version=a.lock_version, actor=w.finance, scores={first.id: ("10", "草稿理由")}, summary="草稿")
     db.session.commit()
     for raw, message in (("16", "0 到 15"), ("-1", "0 到 15"), ("abc", "数字"), ("1.234", "两位小数"), ("NaN", "0 到 15")):
         with pytest.raises(DomainError, match=message) as info:
-            ops.save_review(a, actor=w.finance, scores={first.id: (raw, "x")})
+            ops.save_review(a, version=a.lock_version, actor=w.finance, scores={first.id: (raw, "x")})
         assert info.value.field == f"score_{first.id}"
         db.session.rollback()
     scores = full_scores(rnd)
     scores[first.id] = ("12", "")
     with pytest.raises(DomainError, match="评分理由"):
-        ops.save_review(a, actor=w.finance, scores=scores, submit=True)
+        ops.save_review(a, version=a.lock_version, actor=w.finance, scores=scores, submit=True)
     db.session.rollback()
     db.session.refresh(a)
     assert a.state == AssignmentState.ACTIVE and a.score_for(first.id).score == Decimal(10)
@@ -104,14 +104,14 @@ def test_every_edit_keeps_the_earlier_version(setup):
     a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     c = rnd.rubric.criteria[0]
-    ops.save_review(a, actor=w.finance, scores={c.id: ("10", "第一稿")}, comments=[("第二章", "样本不足")])
-    ops.save_review(a, actor=w.finance, scores={c.id: ("12", "第二稿")})
-    ops.save_review(a, actor=w.finance, scores=full_scores(rnd), submit=True)
+    ops.save_review(a, version=a.lock_version, actor=w.finance, scores={c.id: ("10", "第一稿")}, comments=[("第二章", "样本不足")])
+    ops.save_review(a, version=a.lock_version, actor=w.finance, scores={c.id: ("12", "第二稿")})
+    ops.save_review(a, version=a.lock_version, actor=w.finance, scores=full_scores(rnd), submit=True)
     revisions = db.session.query(ReviewRevision).filter_by(assignment_id=a.id).order_by(ReviewRevision.number).all()
     assert [r.data["scores"][str(c.id)] for r in revisions] == [["10.00", "第一稿"], ["12.00", "第二稿"]]
-    assert revisions[0].data["comments"] == [["第二章", "样本不足"]]
+    assert revisions[0].data["comments"] == [["第二章", "样本不足", "opinion", None]]
     with pytest.raises(DomainError, match="不能再修改"):
-        ops.save_review(a, actor=w.finance, scores=full_scores(rnd))
+        ops.save_review(a, version=a.lock_version, actor=w.finance, scores=full_scores(rnd))
 
 
 def test_comment_needs_location_and_text(setup):
@@ -121,7 +121,7 @@ def test_comment_needs_location_and_text(setup):
     a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
     with pytest.raises(DomainError, match="章节或页码"):
-        ops.save_review(a, actor=w.finance, scores={}, comments=[("", "没有位置的批注")])
+        ops.save_review(a, version=a.lock_version, actor=w.finance, scores={}, comments=[("", "没有位置的批注")])
 
 
 def test_decision_needs_both_bureaus_and_either_can_send_back(setup):
@@ -230,7 +230,7 @@ def test_late_reviewers_are_reminded_once(setup):
     setup.review_all_first = None
     a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
     ops.declare(a, actor=w.finance, conflict=None)
-    ops.save_review(a, actor=w.finance, scores=full_scores(rnd), submit=True)
+    ops.save_review(a, version=a.lock_version, actor=w.finance, scores=full_scores(rnd), submit=True)
     db.session.commit()
     later = clock.now() + timedelta(days=8)
     assert run_reminders(later)["reviews"] == 1  # only the audit reviewer, who has not submitted

@@ -1,0 +1,26 @@
+"""Ex-ante performance assessment (事前绩效评估): applications, assessment rounds, conclusions,
+the 先评估后入库 check and the year's figures."""
+from flask_babel import lazy_gettext as _l
+
+
+def init_app(app):
+    from portal.assessments import api, demo, gate, policies, queries  # noqa: F401  (registers policies and API routes)
+    from portal.assessments.models import Assessment
+    from portal.assessments.panels import overview_section
+    from portal.assessments.views import bp
+    from portal.core.registry import (
+        register_gate,
+        register_nav,
+        register_overview_section,
+        register_seeder,
+        register_year_figures,
+    )
+    from portal.performance.models import PerformanceSetting
+
+    app.register_blueprint(bp)
+    register_nav(_l("事前评估"), "assessments.index", order=90, needs=(Assessment, "view"), group="performance")
+    register_nav(_l("事前评估规则"), "assessments.settings", order=945, needs=(PerformanceSetting, "edit"), group="admin")
+    register_overview_section(overview_section, order=90)
+    register_seeder("assessments", demo.seed, order=150)
+    register_gate("goal.proceed", gate.refusal)  # 先评估后入库, asked by the performance operations
+    register_year_figures("ex_ante", _l("事前绩效评估情况"), queries.publication)  # 公开 through portal/publishing

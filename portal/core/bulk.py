@@ -1,0 +1,83 @@
+"""Bulk actions on a list's ticked rows (issue 18: 催办 the ticked letters, move the ticked
+conference actions along their state machine, …).
+
+A module's bulk operation loads the ticked rows the actor may see and runs its own one-record
+operation on each, every row in a savepoint of its own: a row the step refuses (not permitted, a
+state that does not allow it, a missing reason) is rolled back alone and reported by name with
+the reason; the other rows are done, all in the request's one transaction (`perform()` commits
+once). Ticked ids the actor may not see are counted, never named.
+
+    def bulk_remind(*, actor, ids) -> BulkOutcome:
+        return run(actor, Letter, ids, lambda letter: remind(letter, actor), name=lambda l: l.doc_number)
+
+The view reads the ids through a form (`BulkForm` below), hands the operation to `submit()` and
+shows the outcome with `report(outcome)`: the count done as the success message, each refused
+row as an error message above the list."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask import flash
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+from portal.core.errors import DomainError
+from portal.core.forms import IdListField
+from portal.extensions import db
+
+SHOWN_REFUSALS = 20  # refused rows named one by one above the list; the rest are counted
+
+
+@dataclass
+class BulkOutcome:
+    done: list[str] = field(default_factory=list)  # the names of the rows done
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (row's name, why not)
+    missing: int = 0  # ticked ids that are gone or not the actor's to see
+
+
+def run(actor, model, ids: Iterable[int], step: Callable, *, name: Callable[[object], str]) -> BulkOutcome:
+    """`step(record)` on each ticked record `actor` may see, in id order (one order for every
+    writer: no deadlocks), each in a savepoint; a `DomainError` refuses that row only."""
+    from portal.core.permissions import visible
+
+    wanted = sorted(set(ids or ()))
+    if not wanted:
+        raise DomainError(_("请先勾选记录。"), field="ids")
+    records = list(db.session.execute(visible(actor, model).where(model.id.in_(wanted))
+                                      .order_by(model.id)).unique().scalars())
+    outcome = BulkOutcome(missing=len(wanted) - len(records))
+    for record in records:
+        label = name(record)
+        try:
+            with db.session.begin_nested():
+                step(record)
+        except DomainError as error:
+            outcome.refused.append((label, error.message))
+        else:
+            outcome.done.append(label)
+    return outcome
+
+
+def report(outcome: BulkOutcome, noun: str = "") -> str:
+    """Flash each refused row (and the missing ones) as an error; return the success message."""
+    for label, reason in outcome.refused[:SHOWN_REFUSALS]:
+        flash(_("%(name)s 未办理：%(reason)s", name=label, reason=reason), "error")
+    if len(outcome.refused) > SHOWN_REFUSALS:
+        flash(_("另有 %(n)s 项未办理。", n=len(outcome.refused) - SHOWN_REFUSALS), "error")
+    if outcome.missing:
+        flash(_("%(n)s 项所选记录不存在或无权办理。", n=outcome.missing), "error")
+    return _("已办理 %(n)s 项。", n=len(outcome.done)) if outcome.done else ""
+
+
+class BulkForm(FlaskForm):
+    """A list's bulk bar (macros/listing.html `table(bulk=…)`): the ticked ids, the list to go
+    back to, and a note some steps take (a reason, a message). Modules add their `action` field
+    with the choices they offer."""
+
+    ids = IdListField(_l("所选记录"))
+    back = StringField(validators=[Optional(), Length(max=2000)])
+    comment = StringField(_l("说明"), validators=[Optional(), Length(max=1000)])
