@@ -10,14 +10,18 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import sqlalchemy as sa
 
+from portal.assessments import operations as assessments
 from portal.publishing import operations, search
 from portal.publishing.models import PublicationKind, Snapshot
 from tests.public_site.test_public_site import ALL, crawl
+from tests.assessments.conftest import application, assessed
+from tests.factories import make_project
 from tests.publishing.corpus import MARKER
 
 WITHDRAWN = "撤回标记WQ3"
 SUPERSEDED = "旧版标记SV9"
 WITHDRAWN_BUDGET = "76543210"  # the withdrawn project's budget: 7654.32 万元
+WITHDRAWN_FIGURE = "86421357"  # requested in the year whose ex-ante figures are withdrawn: 8642.14 万元
 
 
 def _finance_evaluation(project):
@@ -59,7 +63,21 @@ def build_history(db, world, corpus) -> dict:
     operations.withdraw(row, actor=world.finance, note="评价报告正在复核。")
     db.session.commit()
     search.apply_queue()
+    _figures_history(db, world)
     return {"hospital": hospital.id, "oldtown": oldtown.id, "shack": shack.id}
+
+
+def _figures_history(db, world):
+    """事前绩效评估情况 of 2027 published; those of 2028 published and then withdrawn."""
+    for year, amount in ((2027, "9000000.00"), (2028, WITHDRAWN_FIGURE)):
+        project = make_project(world.department, year=year, budget=amount, name=f"{year}年新增项目")
+        assessment = assessments.apply_for(project, application(amount=amount), actor=world.unit)
+        assessed(world, assessment, 88)
+        operations.publish_figures("ex_ante", year, actor=world.finance)
+    db.session.commit()
+    operations.withdraw_figures(operations.current_figures("ex_ante", 2028), actor=world.finance,
+                                note="统计口径调整，暂时撤回。")
+    db.session.commit()
 
 
 def every_public_url(db, public_app, refs: dict) -> list[str]:
@@ -71,7 +89,8 @@ def every_public_url(db, public_app, refs: dict) -> list[str]:
             "/glossary", "/notices", "/sitemap.xml",
             "/sitemap-0.xml", "/robots.txt", "/feeds/all.atom", "/api/v1/public/", "/api/v1/public/openapi.json",
             "/api/v1/public/snapshots?per_page=200", "/api/v1/public/snapshots?per_page=200&page=2",
-            "/healthz", "/readyz", "/metrics"]
+            "/healthz", "/readyz", "/metrics", "/figures/ex_ante/",
+            *(f"/figures/ex_ante/{year}{ext}" for year in (2027, 2028) for ext in ("", ".csv", ".xlsx", ".json"))]
     for word in (SUPERSEDED, WITHDRAWN, "旧项目名称", "更正中的名称", "撤回前", "医疗", "基层医疗卫生机构能力提升",
                  "棚户区", "复核中的结论", "2026"):
         urls += [f"/search?q={word}", f"/api/v1/public/search?q={word}", f"/feeds/search.atom?q={word}"]
@@ -121,7 +140,8 @@ def test_no_withdrawn_or_superseded_content_in_any_public_response(db, world, co
         if query:  # a search page repeats its query: the words searched for are not a leak
             text = text.replace(query, "").replace(quote(query), "")
         for marker in (WITHDRAWN, SUPERSEDED, MARKER, "旧项目名称", "更正中的名称", "第二版说明", "第二版结论",
-                       "第一次更正", WITHDRAWN_BUDGET, "7654.32", "7,654.32"):
+                       "第一次更正", WITHDRAWN_BUDGET, "7654.32", "7,654.32",
+                       WITHDRAWN_FIGURE, "8642.14", "8,642.14"):
             if marker in text:
                 leaks.setdefault(marker, []).append(url)
     assert not leaks, leaks
