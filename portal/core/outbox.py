@@ -97,8 +97,15 @@ def _claim(token: str, limit: int) -> list[OutboxMessage]:
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(candidates.scalar_subquery()), due)
                        .values(claim=token, claimed_until=now + LEASE).execution_options(synchronize_session=False))
     db.session.commit()
-    return list(db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.claim == token)
-                                   .order_by(OutboxMessage.id)).scalars())
+    messages = list(db.session.execute(sa.select(OutboxMessage).where(OutboxMessage.claim == token)
+                                       .order_by(OutboxMessage.id)).scalars())
+    # Detached with what was read, and the read ended: no handler runs inside a transaction (on
+    # SQLite an IMMEDIATE one, holding the write lock while the search handler waits for the index
+    # writer lock that a rebuild holds while it waits for the database: both stall for the busy timeout).
+    for message in messages:
+        db.session.expunge(message)
+    db.session.commit()
+    return messages
 
 
 def _finish(message: OutboxMessage, token: str, **values) -> None:

@@ -270,3 +270,17 @@ def test_reminders_with_the_mail_server_down_lose_no_email(db, world, mail_to, m
     finally:
         server.stop()
     assert len(inbox.messages) == 9 and _pending(db) == 0
+
+
+def test_a_handler_runs_outside_any_database_transaction(app, db, monkeypatch):
+    """A handler that waits on another lock (the search index writer's) must not hold the database
+    meanwhile: on SQLite the drain's transaction is IMMEDIATE, and a rebuild holding the index lock
+    while it reads the database would wait on it, both stalled for the busy timeout (30 s)."""
+    seen = []
+    monkeypatch.setitem(outbox.HANDLERS, "probe", lambda data, run: seen.append(
+        (data, db.session().in_transaction())))
+    with app.test_request_context("/", method="POST"):  # a POST: SQLite transactions start IMMEDIATE
+        outbox.enqueue("probe", {"n": 1})
+        db.session.commit()
+        outbox.drain()  # (the commit may already have delivered it: either way, once)
+    assert seen == [({"n": 1}, False)]
