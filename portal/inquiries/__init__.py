@@ -37,10 +37,10 @@ def init_app(app):
         """Load the official holiday schedules from chinese-calendar into the holiday table
         (rows already there, e.g. an administrator's edits, are kept)."""
         from portal.extensions import db
-        from portal.inquiries.workdays import load_holidays as load
-        from portal.inquiries.workdays import official_years
+        from portal.inquiries import workdays
 
-        added = load(list(year) or None)
+
+        added = workdays.load_holidays(list(year) or None)
         db.session.commit()
-        known = official_years()
+        known = workdays.official_years()
         click.echo(f"added {added} holiday rows (chinese-calendar knows {known[0]}–{known[-1]})")

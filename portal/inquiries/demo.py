@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from portal.core import clock
 from portal.extensions import db
-from portal.inquiries import operations as ops
+from portal.inquiries import operations
 from portal.inquiries.workdays import load_holidays
 
 F2A = [
@@ -41,8 +41,8 @@ def seed(ctx: dict) -> None:
     orgs, users = ctx["orgs"], ctx["users"]
     load_holidays()
     admin = users["admin"]
-    ops.set_issuing_code(orgs["finance"], "临财绩函", "临州市财政局", actor=admin)
-    ops.set_issuing_code(orgs["audit"], "临审函", "临州市审计局", actor=admin)
+    operations.set_issuing_code(orgs["finance"], "临财绩函", "临州市财政局", actor=admin)
+    operations.set_issuing_code(orgs["audit"], "临审函", "临州市审计局", actor=admin)
     projects = ctx.get("projects") or db.session.scalars(sa.select(Project).order_by(Project.id).limit(40)).all()
     plan = [(users["finance"], users["signer"], users["audit"], users["auditsigner"], orgs["audit"], spec)
             for spec in F2A]
@@ -51,7 +51,7 @@ def seed(ctx: dict) -> None:
     for n, (drafter, signer, liaison, reply_signer, addressee, (title, items, state, age)) in enumerate(plan):
         sent_on = clock.today() - timedelta(days=age) if age else clock.today()
         with clock.frozen(sent_on - timedelta(days=1)):
-            letter = ops.create_letter(ops.LetterData(
+            letter = operations.create_letter(operations.LetterData(
                 addressee_org_id=addressee.id, title=title, urgency="urgent" if n % 4 == 0 else "normal",
                 marking="internal", copies="市人大常委会预算工作委员会" if n % 3 == 0 else "",
                 body=("根据《关于加强财政审计联动推进预算绩效管理的实施意见》，为做好预算项目财政评价工作，"
@@ -61,17 +61,17 @@ def seed(ctx: dict) -> None:
                 project_ids=[p.id for p in projects[n * 2:n * 2 + 2]]), actor=drafter)
             if state == "draft":
                 continue
-            ops.submit(letter, actor=drafter)
+            operations.submit(letter, actor=drafter)
             if state == "pending_signoff":
                 continue
         with clock.frozen(sent_on):
-            ops.approve(letter, actor=signer)
+            operations.approve(letter, actor=signer)
             if state == "withdrawn":
-                ops.withdraw(letter, "内容需调整，另行发函。", actor=signer)
+                operations.withdraw(letter, "内容需调整，另行发函。", actor=signer)
                 continue
             if state == "sent":
                 continue
-            ops.acknowledge(letter, actor=liaison)
+            operations.acknowledge(letter, actor=liaison)
         with clock.frozen(sent_on + timedelta(days=min(age // 2, 10) or 1)):
             first = letter.items[0]
             answers = {first.id: ("provided", "已随函附送。")}
@@ -80,8 +80,8 @@ def seed(ctx: dict) -> None:
                     answers[item.id] = ("partial", "部分资料尚在整理，先行提供已形成部分。")
             if state == "acknowledged" and len(letter.items) == 1:
                 continue
-            part = ops.reply(letter, answers, actor=liaison, note="现将有关资料函复如下。", and_submit=True)
-            ops.approve_reply(part, actor=reply_signer)
+            part = operations.reply(letter, answers, actor=liaison, note="现将有关资料函复如下。", and_submit=True)
+            operations.approve_reply(part, actor=reply_signer)
             if state == "closed":
-                ops.close(letter, "资料已收悉。", actor=drafter)
+                operations.close(letter, "资料已收悉。", actor=drafter)
     db.session.commit()

@@ -12,9 +12,17 @@ from portal.core import reach
 from portal.core.locale import N_
 from portal.core.permissions import policy, scope
 from portal.core.states import StateMachine, Transition
-from portal.inquiries.models import ISSUED, Holiday, IssuingCode, Letter, LetterItem, LetterReply, ReplyAnswer
-from portal.inquiries.models import LetterState as S
-from portal.inquiries.models import ReplyState as R
+from portal.inquiries.models import (
+    ISSUED,
+    Holiday,
+    IssuingCode,
+    Letter,
+    LetterItem,
+    LetterReply,
+    LetterState,
+    ReplyAnswer,
+    ReplyState,
+)
 
 STAFF_ROLES = (Role.FINANCE_OFFICER, Role.AUDIT_LIAISON)
 
@@ -66,26 +74,35 @@ def addressee_any(user, letter) -> bool:
 
 
 MACHINE = StateMachine("inquiry", [
-    Transition("submit", {S.DRAFT}, S.PENDING_SIGNOFF, who=sender_staff, label=N_("提交签发")),
-    Transition("approve", {S.PENDING_SIGNOFF}, S.SENT, who=sender_signer, label=N_("签发")),
-    Transition("return", {S.PENDING_SIGNOFF}, S.DRAFT, who=sender_signer, label=N_("退回修改"), needs_comment=True),
-    Transition("withdraw", {S.SENT}, S.WITHDRAWN, who=sender_any, label=N_("撤回"), needs_comment=True),
-    Transition("acknowledge", {S.SENT}, S.ACKNOWLEDGED, who=addressee_staff, label=N_("签收")),
+    Transition("submit", {LetterState.DRAFT}, LetterState.PENDING_SIGNOFF,
+               who=sender_staff, label=N_("提交签发")),
+    Transition("approve", {LetterState.PENDING_SIGNOFF}, LetterState.SENT, who=sender_signer, label=N_("签发")),
+    Transition("return", {LetterState.PENDING_SIGNOFF}, LetterState.DRAFT,
+               who=sender_signer, label=N_("退回修改"), needs_comment=True),
+    Transition("withdraw", {LetterState.SENT}, LetterState.WITHDRAWN,
+               who=sender_any, label=N_("撤回"), needs_comment=True),
+    Transition("acknowledge", {LetterState.SENT}, LetterState.ACKNOWLEDGED,
+               who=addressee_staff, label=N_("签收")),
     # made by the addressee's signer when the reply that answers the last open item is signed off
-    Transition("answer", {S.ACKNOWLEDGED}, S.ANSWERED, who=addressee_any, label=N_("答复完毕")),
-    Transition("follow_up", {S.ANSWERED}, S.ACKNOWLEDGED, who=sender_staff, label=N_("追问"), needs_comment=True),
-    Transition("close", {S.ANSWERED}, S.CLOSED, who=sender_staff, label=N_("办结")),
+    Transition("answer", {LetterState.ACKNOWLEDGED}, LetterState.ANSWERED,
+               who=addressee_any, label=N_("答复完毕")),
+    Transition("follow_up", {LetterState.ANSWERED}, LetterState.ACKNOWLEDGED,
+               who=sender_staff, label=N_("追问"), needs_comment=True),
+    Transition("close", {LetterState.ANSWERED}, LetterState.CLOSED, who=sender_staff, label=N_("办结")),
 ])
 
 # The reply (复函) mirrors the letter's own sign-off: the addressee's officer drafts it and
 # submits it, the addressee's signer signs it off (the asking bureau sees it from then on) or
 # returns it with a comment.
 REPLY_MACHINE = StateMachine("inquiry_reply", [
-    Transition("submit", {R.DRAFT}, R.PENDING_SIGNOFF, who=lambda u, r: addressee_staff(u, r.letter),
+    Transition("submit", {ReplyState.DRAFT}, ReplyState.PENDING_SIGNOFF,
+               who=lambda u, r: addressee_staff(u, r.letter),
                label=N_("提交签发")),
-    Transition("approve", {R.PENDING_SIGNOFF}, R.SENT, who=lambda u, r: addressee_signer(u, r.letter),
+    Transition("approve", {ReplyState.PENDING_SIGNOFF}, ReplyState.SENT,
+               who=lambda u, r: addressee_signer(u, r.letter),
                label=N_("签发复函")),
-    Transition("return", {R.PENDING_SIGNOFF}, R.DRAFT, who=lambda u, r: addressee_signer(u, r.letter),
+    Transition("return", {ReplyState.PENDING_SIGNOFF}, ReplyState.DRAFT,
+               who=lambda u, r: addressee_signer(u, r.letter),
                label=N_("退回修改"), needs_comment=True),
 ])
 REPLY_PARTIES = {t.action: t.who for t in REPLY_MACHINE.transitions}
@@ -105,10 +122,10 @@ def party(action: str) -> str:
 
 
 # Actions outside the state change table, by the states they apply to.
-EDITABLE = (S.DRAFT,)
-REPLYABLE = (S.ACKNOWLEDGED,)
-EXTENDABLE = (S.SENT, S.ACKNOWLEDGED)
-REMINDABLE = (S.SENT, S.ACKNOWLEDGED)
+EDITABLE = (LetterState.DRAFT,)
+REPLYABLE = (LetterState.ACKNOWLEDGED,)
+EXTENDABLE = (LetterState.SENT, LetterState.ACKNOWLEDGED)
+REMINDABLE = (LetterState.SENT, LetterState.ACKNOWLEDGED)
 
 
 def can_see(user, letter) -> bool:
@@ -154,7 +171,7 @@ def reply_policy(user, action, reply) -> bool:
     if isinstance(reply, type) or not letter_policy(user, "view", reply.letter):
         return False
     if action == "view":
-        return reply.state == R.SENT or addressee_any(user, reply.letter)
+        return reply.state == ReplyState.SENT or addressee_any(user, reply.letter)
     if action.startswith("party:"):
         who = REPLY_PARTIES.get(action.removeprefix("party:"))
         return who is not None and who(user, reply)

@@ -17,8 +17,7 @@ from portal.core.permissions import can, load_or_404, require, visible
 from portal.core.redirects import safe_next
 from portal.core.writes import status, submit
 from portal.extensions import db
-from portal.inquiries import operations as ops
-from portal.inquiries import queries, workdays
+from portal.inquiries import operations, queries, workdays
 from portal.inquiries.forms import (
     ActionForm,
     CodeForm,
@@ -44,8 +43,8 @@ from portal.inquiries.policies import MACHINE, REPLY_MACHINE, party
 
 bp = Blueprint("inquiries", __name__, url_prefix="/inquiries")
 
-SIMPLE_ACTIONS = {"submit": ops.submit, "approve": ops.approve, "acknowledge": ops.acknowledge}
-COMMENT_ACTIONS = {"return": ops.return_letter, "withdraw": ops.withdraw, "close": ops.close}
+SIMPLE_ACTIONS = {"submit": operations.submit, "approve": operations.approve, "acknowledge": operations.acknowledge}
+COMMENT_ACTIONS = {"return": operations.return_letter, "withdraw": operations.withdraw, "close": operations.close}
 
 
 def _int_arg(name: str) -> int | None:
@@ -77,7 +76,7 @@ def bulk():
     form = LetterBulkForm()
     parsing.require_valid(form)  # a tampered action or id: 400, nothing done
     back = safe_next(form.back.data, url_for("inquiries.index"))
-    done = submit(ops.bulk_letters, actor=current_user, action=form.action.data, ids=form.ids.data,
+    done = submit(operations.bulk_letters, actor=current_user, action=form.action.data, ids=form.ids.data,
                   comment=form.comment.data or "", redirect_to=back, success=report)
     return done or redirect(back)  # refused as a whole (nothing ticked): the message is flashed
 
@@ -94,8 +93,8 @@ def _form_context(form: LetterForm):
     form.set_choices(addressees, projects)
 
 
-def _data_from(form: LetterForm) -> ops.LetterData:
-    return ops.LetterData(
+def _data_from(form: LetterForm) -> operations.LetterData:
+    return operations.LetterData(
         addressee_org_id=form.addressee_org_id.data, title=form.title.data or "", urgency=form.urgency.data,
         marking=form.marking.data or "", body=form.body.data or "", copies=form.copies.data or "",
         deadline=form.deadline.data, deadline_workdays=form.deadline_workdays.data,
@@ -108,7 +107,7 @@ def _render_form(form, letter=None, items=None):
     if not items or items[-1].strip():
         items.append("")  # a spare row, so the form works without JavaScript
     return render_template("portal/inquiries/form.html", form=form, letter=letter, items=items,
-                           max_body=ops.MAX_BODY), status(form)
+                           max_body=operations.MAX_BODY), status(form)
 
 
 def _saved(letter: Letter) -> str:
@@ -134,7 +133,7 @@ def new():
         form.deadline_workdays.data = 10
         return _render_form(form, None, [""])
     if form.validate():
-        done = submit(ops.create_letter, _data_from(form), request.files.getlist(form.files.name),
+        done = submit(operations.create_letter, _data_from(form), request.files.getlist(form.files.name),
                       actor=current_user, and_submit=_then_submit(form), form=form, redirect_to=_saved, success=_save_message(form))
         if done:
             return done
@@ -159,7 +158,7 @@ def edit(letter_id):
     form = LetterForm()
     _form_context(form)
     if form.validate():
-        done = submit(ops.update_letter, letter, _data_from(form), actor=current_user, version=form.lock_version.data,
+        done = submit(operations.update_letter, letter, _data_from(form), actor=current_user, version=form.lock_version.data,
                       expected_state=form.expected_state.data or None, files=request.files.getlist(form.files.name),
                       and_submit=_then_submit(form), form=form, redirect_to=_saved, success=_save_message(form))
         if done:
@@ -188,7 +187,7 @@ def _detail(letter: Letter):
     else:
         preview = None
     replies = [(r, attachments_of(r)) for r in letter.replies if can(current_user, "view", r)]
-    pending = ops.unsent_reply(letter)
+    pending = operations.unsent_reply(letter)
     pending = pending if pending is not None and can(current_user, "view", pending) else None
     values = {**_draft_values(pending), **request.form.to_dict()}
     return render_template(
@@ -236,13 +235,13 @@ def reply(letter_id):
     form = reply_form(letter.items)
     item_files = {item.id: request.files.getlist(f"files_{item.id}") for item in letter.items}
     return (parsing.accepted(form) and submit(
-        ops.reply, letter, None, actor=current_user, note=form.note.data or "", form_values=parsing.typed(form),
+        operations.reply, letter, None, actor=current_user, note=form.note.data or "", form_values=parsing.typed(form),
         files=request.files.getlist("files"), item_files=item_files, and_submit=form.then.data == "submit",
         expected_state=form.expected_state.data or None, redirect_to=_saved(letter),
         success=_("复函已提交签发。") if form.then.data == "submit" else _("复函草稿已保存。"))) or _detail(letter)
 
 
-REPLY_ACTIONS = {"submit": ops.submit_reply, "approve": ops.approve_reply}
+REPLY_ACTIONS = {"submit": operations.submit_reply, "approve": operations.approve_reply}
 
 
 @bp.post("/<int:letter_id>/replies/<int:reply_id>/do/<action>")
@@ -260,7 +259,7 @@ def reply_act(letter_id, reply_id, action):
     label = next(t.label for t in REPLY_MACHINE.transitions if t.action == action)
     success = _("已完成：%(a)s", a=_(label))
     if action == "return":
-        return submit(ops.return_reply, part, (form.comment.data or "").strip(), actor=current_user,
+        return submit(operations.return_reply, part, (form.comment.data or "").strip(), actor=current_user,
                       expected_state=expected, redirect_to=_saved(letter), success=success) or _detail(letter)
     return submit(REPLY_ACTIONS[action], part, actor=current_user, expected_state=expected,
                   redirect_to=_saved(letter), success=success) or _detail(letter)
@@ -271,7 +270,7 @@ def follow_up(letter_id):
     letter = load_or_404(Letter, letter_id, party("follow_up_item"))
     form = FollowUpForm()
     return (parsing.accepted(form) and submit(
-        ops.follow_up, letter, form.item_id.parsed, form.text.data or "",
+        operations.follow_up, letter, form.item_id.parsed, form.text.data or "",
         actor=current_user, expected_state=form.expected_state.data or None, redirect_to=_saved(letter),
         success=_("已追问，该事项重新等待答复。"))) or _detail(letter)
 
@@ -281,7 +280,7 @@ def extend(letter_id):
     letter = load_or_404(Letter, letter_id, party("extend"))
     form = ExtendForm()
     return (parsing.accepted(form) and submit(
-        ops.extend, letter, form.new_deadline.data, form.reason.data or "",
+        operations.extend, letter, form.new_deadline.data, form.reason.data or "",
         actor=current_user, expected_state=form.expected_state.data or None,
         redirect_to=_saved(letter), success=_("答复期限已延长。"))) or _detail(letter)
 
@@ -290,7 +289,7 @@ def extend(letter_id):
 def remind(letter_id):
     letter = load_or_404(Letter, letter_id, party("remind"))
     form = RemindForm()
-    return (parsing.accepted(form) and submit(ops.remind, letter, form.comment.data or "",
+    return (parsing.accepted(form) and submit(operations.remind, letter, form.comment.data or "",
                                               actor=current_user, redirect_to=_saved(letter), success=_("已催办。"))) or _detail(letter)
 
 
@@ -324,12 +323,12 @@ def codes():
                               .order_by(Organisation.id)).all()
     form.organisation_id.choices = [(o.id, o.name) for o in orgs]
     if request.method == "GET":
-        row = ops.issuing_code_of(_int_arg("org") or 0)  # 修改: the form filled from that row
+        row = operations.issuing_code_of(_int_arg("org") or 0)  # 修改: the form filled from that row
         if row is not None:
             form = CodeForm(obj=row)
             form.organisation_id.choices = [(o.id, o.name) for o in orgs]
     elif form.validate():
-        done = submit(ops.set_issuing_code, db.session.get(Organisation, form.organisation_id.data or 0),
+        done = submit(operations.set_issuing_code, db.session.get(Organisation, form.organisation_id.data or 0),
                       form.code.data, form.header.data, actor=current_user, version=form.lock_version.data or None, form=form,
                       redirect_to=url_for("inquiries.codes"), success=_("发文机关代字已保存。"))
         if done:
@@ -344,7 +343,7 @@ def holidays():
     form = HolidayForm()
     year = _int_arg("year") or clock.today().year
     if request.method == "POST" and form.validate():
-        done = submit(ops.set_holiday, form.day.data, form.is_workday.data, form.name.data,
+        done = submit(operations.set_holiday, form.day.data, form.is_workday.data, form.name.data,
                       actor=current_user, form=form, redirect_to=lambda row: url_for("inquiries.holidays", year=row.day.year),
                       success=_("已保存。"))
         if done:
@@ -361,6 +360,6 @@ def delete_holiday(holiday_id):
     row = db.session.get(Holiday, holiday_id)
     if row is None:
         abort(404)
-    done = submit(ops.delete_holiday, row,
+    done = submit(operations.delete_holiday, row,
                   actor=current_user, redirect_to=lambda year: url_for("inquiries.holidays", year=year), success=_("已删除。"))
     return done or redirect(url_for("inquiries.holidays"))
