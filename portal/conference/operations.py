@@ -255,13 +255,13 @@ def transition_action(action: Action, name: str, *, actor, comment: str = "", ex
     return action
 
 
-def bulk_transition(*, actor, name: str, ids, comment: str = "") -> bulk.BulkOutcome:
+def bulk_transition(*, actor, action: str, ids, comment: str = "") -> bulk.BulkOutcome:
     """The action list's bulk bar: one step of the state machine (开始推进, 确认完成, 撤销, 重新打开)
     on each ticked action through `transition_action`; an action whose state or owner does not
     allow the step, or a step that needs a reason given none, is reported and left as it was."""
-    if name not in {t.action for t in ACTION_MACHINE.transitions}:
+    if action not in {t.action for t in ACTION_MACHINE.transitions}:
         raise DomainError(_("请选择批量操作。"), field="action")
-    return bulk.run(actor, Action, ids, lambda a: transition_action(a, name, actor=actor, comment=comment),
+    return bulk.run(actor, Action, ids, lambda a: transition_action(a, action, actor=actor, comment=comment),
                     name=lambda a: _("%(m)s议定事项%(n)s", m=a.meeting.title, n=a.position))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, after_this_request, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, after_this_request, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -35,13 +35,12 @@ from portal.conference.policies import is_reader, plan_bureau_of
 from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
 from portal.core.audit import history
-from portal.core.bulk import report
+from portal.core.bulk import carry_out
 from portal.core.errors import DomainError
 from portal.core.htmx import is_htmx
 from portal.core.locale import N_
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
-from portal.core.redirects import safe_next
 from portal.core.registry import OVERVIEW_SECTIONS, RECORD_TYPES
 from portal.core.writes import perform, show_error, status, submit
 from portal.extensions import db
@@ -224,12 +223,7 @@ def actions():
 def bulk_actions():
     """One step for the ticked actions; each action the step refuses is named above the list."""
     require(current_user, "bulk", Action)
-    form = ActionBulkForm()
-    parsing.require_valid(form)  # a tampered step or id: 400, nothing done
-    back = safe_next(form.back.data, url_for("conference.actions"))
-    done = submit(operations.bulk_transition, actor=current_user, name=form.action.data, ids=form.ids.data,
-                  comment=form.comment.data or "", redirect_to=back, success=report)
-    return done or redirect(back)
+    return carry_out(ActionBulkForm(), operations.bulk_transition, back=url_for("conference.actions"))
 
 
 def _action_page(action: Action, *, note_form=None, link_form=None, transition_error: str = ""):

@@ -10,23 +10,34 @@ once). Ticked ids the actor may not see are counted, never named.
     def bulk_remind(*, actor, ids) -> BulkOutcome:
         return run(actor, Letter, ids, lambda letter: remind(letter, actor), name=lambda l: l.doc_number)
 
-The view reads the ids through a form (`BulkForm` below), hands the operation to `submit()` and
-shows the outcome with `report(outcome)`: the count done as the success message, each refused
-row as an error message above the list."""
+The view authorises the bar, then hands its form and the operation to `carry_out()`, the one body
+every bulk view shares: the ids and the note read through the form (`BulkForm` below; a
+tampered one is a 400), the operation run by `submit()` (one commit), the outcome shown with
+`report(outcome)` — the count done as the success message, each refused row as an error message
+above the list — and the redirect back to the list the bar was on.
+
+    @bp.post("/bulk")
+    def bulk():
+        require(current_user, "bulk", Letter)
+        return carry_out(LetterBulkForm(), operations.bulk_letters, back=url_for("inquiries.index"))"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask import flash
+from flask import flash, redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from portal.core import parsing
 from portal.core.errors import DomainError
 from portal.core.forms import IdListField
+from portal.core.redirects import safe_next
+from portal.core.writes import submit
 from portal.extensions import db
 
 SHOWN_REFUSALS = 20  # refused rows named one by one above the list; the rest are counted
@@ -71,6 +82,20 @@ def report(outcome: BulkOutcome, noun: str = "") -> str:
     if outcome.missing:
         flash(_("%(n)s 项所选记录不存在或无权办理。", n=outcome.missing), "error")
     return _("已办理 %(n)s 项。", n=len(outcome.done)) if outcome.done else ""
+
+
+def carry_out(form: BulkForm, operation: Callable, *, back: str, fields: tuple[str, ...] = ()):
+    """The body of every bulk view, once the bar is authorised: `operation(actor=…, ids=…,
+    comment=…)` — and `action=…` where the form offers a choice of steps, and each of `fields`
+    (the bar's other inputs, e.g. a grade) by its name — then back to the list
+    (`form.back`, if it is one of ours, else `back`). A tampered form: 400, nothing done; refused
+    as a whole (nothing ticked): the message flashed, nothing done."""
+    parsing.require_valid(form)
+    back = safe_next(form.back.data, back)
+    arguments = {name: form[name].data for name in ("action", *fields) if name in form}
+    done = submit(operation, actor=current_user, ids=form.ids.data, comment=form.comment.data or "",
+                  redirect_to=back, success=report, **arguments)
+    return done or redirect(back)
 
 
 class BulkForm(FlaskForm):

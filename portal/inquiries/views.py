@@ -12,9 +12,8 @@ from flask_login import current_user
 from portal.accounts.models import BUREAUS, Organisation
 from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
-from portal.core.bulk import report
+from portal.core.bulk import carry_out
 from portal.core.permissions import can, load_or_404, require, visible
-from portal.core.redirects import safe_next
 from portal.core.writes import status, submit
 from portal.extensions import db
 from portal.inquiries import operations, queries, workdays
@@ -73,12 +72,7 @@ def index():
 def bulk():
     """催办 or 办结 the ticked letters; each letter the step refuses is named above the list."""
     require(current_user, "bulk", Letter)
-    form = LetterBulkForm()
-    parsing.require_valid(form)  # a tampered action or id: 400, nothing done
-    back = safe_next(form.back.data, url_for("inquiries.index"))
-    done = submit(operations.bulk_letters, actor=current_user, action=form.action.data, ids=form.ids.data,
-                  comment=form.comment.data or "", redirect_to=back, success=report)
-    return done or redirect(back)  # refused as a whole (nothing ticked): the message is flashed
+    return carry_out(LetterBulkForm(), operations.bulk_letters, back=url_for("inquiries.index"))
 
 
 def _form_context(form: LetterForm):

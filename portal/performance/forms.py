@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.core import parsing
+from portal.core.bulk import BulkForm
 from portal.core.forms import EditForm, FiltersForm, IdField, choice_rules
 from portal.performance.models import BudgetType, Grade, Operator, ProjectKind, StandardSource
 from portal.performance.queries import AMOUNT_BANDS, SORTS
@@ -121,6 +122,17 @@ class GoalReviewForm(StateForm):
     decision = SelectField(_l("审核结论"), choices=[("approve", _l("批复")), ("return", _l("退回修改"))],
                            validate_choice=False, validators=[_limit(20)])
     grade = StringField(_l("审核等级"), validators=[_limit(20)])
+    comment = TextAreaField(_l("审核意见"), validators=[_limit(5000)])
+
+
+class ProjectBulkForm(BulkForm):
+    """The project list's bulk bar: 批复 or 退回修改 the submitted goals of the ticked projects,
+    with one grade and one opinion (a return needs the opinion)."""
+
+    action = StringField(_l("批量操作"), validators=[parsing.Parsed(
+        parsing.parse_choice, choices=("approve", "return"), label=_l("批量操作"))])
+    grade = StringField(_l("审核等级"), validators=[parsing.Parsed(
+        parsing.parse_choice, choices=Grade, label=_l("审核等级"))])
     comment = TextAreaField(_l("审核意见"), validators=[_limit(5000)])
 
 

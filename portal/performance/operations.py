@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, User
-from portal.core import clock, reach
+from portal.core import bulk, clock, reach
 from portal.core.audit import record_change
 from portal.core.errors import DomainError, StaleRecord
 from portal.core.locale import N_
@@ -538,6 +538,22 @@ def review_goal(goal: PerformanceGoal, decision: str, grade, comment: str, *, ac
         title = _("绩效目标被退回修改：%(name)s", name=goal.project.name)
     notify(unit_users(goal.project), title, link=f"/projects/{goal.project_id}/goal", body=goal.review_comment)
     return goal
+
+
+def bulk_review(*, actor, action: str, ids, grade=None, comment: str = "") -> bulk.BulkOutcome:
+    """The project list's bulk bar: 批复 (approve) or 退回修改 (return) the goal awaiting review of
+    each ticked project through `review_goal`, with one grade and one opinion; a project without a
+    goal, or whose goal is not awaiting review, is named with the reason and left as it was."""
+    if action not in ("approve", "return"):
+        raise DomainError(_("请选择批量操作。"), field="action")
+
+    def step(project: Project) -> None:
+        goal = project.current_goal
+        if goal is None:
+            raise DomainError(_("尚未填报绩效目标。"))
+        review_goal(goal, action, grade, comment, actor=actor)
+
+    return bulk.run(actor, Project, ids, step, name=lambda p: f"{p.code} {p.name}")
 
 
 def revise_goal(goal: PerformanceGoal, reason: str, *, actor) -> PerformanceGoal:

@@ -14,6 +14,7 @@ from portal.accounts.models import Organisation, OrgKind
 from portal.core import parsing
 from portal.core.attachments import attachments_of
 from portal.core.audit import history
+from portal.core.bulk import carry_out
 from portal.core.errors import DomainError, StaleRecord
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
@@ -83,7 +84,15 @@ def projects():
     return render_template("portal/performance/projects.html", page=state.page(stmt), state=state, args=args,
                            units=units, departments=departments,
                            kinds=ProjectKind, budget_types=BudgetType, grades=Grade, bands=queries.AMOUNT_BANDS,
-                           can_create=can(current_user, "create", Project))
+                           can_create=can(current_user, "create", Project), can_bulk=can(current_user, "bulk", Project))
+
+
+@bp.post("/projects/bulk")
+def bulk_projects():
+    """批复 or 退回修改 the submitted goals of the ticked projects; each refused is named above the list."""
+    require(current_user, "bulk", Project)  # finance officers, who review goals
+    return carry_out(forms.ProjectBulkForm(), operations.bulk_review, back=url_for("performance.projects"),
+                     fields=("grade",))
 
 
 def _project_form(project: Project | None) -> ProjectForm:

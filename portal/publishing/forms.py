@@ -4,6 +4,7 @@ from wtforms import IntegerField, SelectField, SelectMultipleField, TextAreaFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.bulk import BulkForm
 from portal.publishing.models import PublicationKind
 
 
@@ -25,6 +26,12 @@ class SelectionForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     note = TextAreaField(_l("撤回说明"), validators=[DataRequired(_l("请填写撤回说明（将向公众公示）。")), Length(max=2000)])
+
+
+class SnapshotBulkForm(BulkForm):
+    """The published list's bulk bar: 撤回 the ticked snapshots with one public note."""
+
+    comment = TextAreaField(_l("撤回说明"), validators=[Optional(), Length(max=2000)])
 
 
 def figure_kinds() -> list[tuple[str, str]]:

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core import clock, parsing
+from portal.core.bulk import carry_out
 from portal.core.errors import DomainError
 from portal.core.pagination import paginate
 from portal.core.permissions import load_or_404, require, visible
 from portal.core.writes import status, submit
 from portal.publishing import operations, queries
-from portal.publishing.forms import FiguresForm, SelectionForm, WithdrawForm
+from portal.publishing.forms import FiguresForm, SelectionForm, SnapshotBulkForm, WithdrawForm
 from portal.publishing.lists import PUBLICATION_LOG
 from portal.publishing.models import PublicationKind, PublicationLog, PublishedFigures, Snapshot
 from portal.publishing.policies import may_publish
@@ -116,6 +117,13 @@ def published():
     page = paginate(stmt.order_by(Snapshot.published_at.desc(), Snapshot.id.desc()))
     return render_template("portal/publishing/published.html", page=page, year=year or "", kind=kind, q=q,
                            kinds=list(PublicationKind), may_publish=may_publish(current_user))
+
+
+@bp.post("/published/withdraw")
+def bulk_withdraw():
+    """撤回 the ticked snapshots with one note; each the step refuses is named above the list."""
+    require(current_user, "bulk", Snapshot)  # the finance officers who publish and withdraw
+    return carry_out(SnapshotBulkForm(), operations.bulk_withdraw, back=url_for("publishing.published"))
 
 
 @bp.route("/snapshots/<int:snapshot_id>/withdraw", methods=["GET", "POST"])
