@@ -6,7 +6,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.core import parsing
-from portal.core.forms import EditForm, IdListField
+from portal.core.bulk import BulkForm
+from portal.core.forms import EditForm
 from portal.reviews.models import ConflictKind, Decision
 
 
@@ -15,12 +16,11 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EvaluationsBulkForm(FlaskForm):
+class EvaluationsBulkForm(BulkForm):
     """The evaluations list's bulk bar: 建立报告 for the ticked evaluations."""
 
     action = StringField(_l("批量操作"), validators=[Optional(), parsing.Parsed(
         parsing.parse_choice, choices=("commission",), label=_l("批量操作"))])
-    ids = IdListField(_l("所选评价"))
 
 
 class ProfileForm(FlaskForm):

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, Role, User
-from portal.core import clock
+from portal.core import bulk, clock
 from portal.core.attachments import link, save_upload
 from portal.core.audit import audit_value, record_change
 from portal.core.errors import DomainError, NotPermitted, StaleRecord
@@ -973,16 +973,10 @@ def list_opinion_problems(rnd: ReviewRound, *, actor, deadline: date) -> list:
             for text in texts]
 
 
-def commission_reports(evaluations: list[Evaluation], *, actor) -> list[Report]:
-    """建立报告 for several finance evaluations at once (the evaluation list's bulk action): all or
-    none — one without an agency or with a report already refuses the whole batch, naming it."""
+def bulk_commission(*, actor, ids, action: str | None = None, comment: str = "") -> bulk.BulkOutcome:
+    """建立报告 for each ticked finance evaluation (the evaluation list's bulk bar) through
+    `commission_report`: one without an agency, or with a report already, is named with the
+    reason and left as it was; the others get their report."""
     _require_finance(actor)
-    if not evaluations:
-        raise DomainError(_("请先勾选要建立报告的评价。"))
-    reports = []
-    for evaluation in evaluations:
-        try:
-            reports.append(commission_report(evaluation, actor=actor))
-        except DomainError as error:
-            raise DomainError(f"{evaluation.project.name}：{error}") from error
-    return reports
+    return bulk.run(actor, Evaluation, ids, lambda evaluation: commission_report(evaluation, actor=actor),
+                    name=lambda evaluation: evaluation.project.name)

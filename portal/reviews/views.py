@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core import clock, parsing
 from portal.core.audit import history
+from portal.core.bulk import carry_out
 from portal.core.errors import DomainError
 from portal.core.excel import content_disposition, xlsx_response
 from portal.core.permissions import can, load_or_404, require, visible
@@ -131,15 +132,9 @@ def evaluations():
 
 @bp.post("/evaluations/bulk")
 def evaluations_bulk():
-    """建立报告 for the ticked evaluations (the list's bulk action)."""
+    """建立报告 for the ticked evaluations; each the step refuses is named above the list."""
     _require_finance()
-    form = forms.EvaluationsBulkForm()
-    parsing.require_valid(form)  # a tampered id or action: 400, nothing done
-    chosen = [load_or_404(Evaluation, i, "view") for i in form.ids.data]
-    back = url_for("reviews.evaluations")
-    done = submit(operations.commission_reports, chosen, actor=current_user, redirect_to=back,
-                  success=lambda reports: _("已建立 %(n)s 份评价报告。", n=len(reports)))
-    return done or redirect(back)
+    return carry_out(forms.EvaluationsBulkForm(), operations.bulk_commission, back=url_for("reviews.evaluations"))
 
 
 @bp.route("/evaluations/<int:evaluation_id>/draw", methods=["GET", "POST"])

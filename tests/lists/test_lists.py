@@ -118,7 +118,7 @@ def test_publication_log_sort_filter_export(world, client, login):
 
 
 @pytest.mark.commits  # starts the search index's rebuild thread (its own connection)
-def test_evaluations_bulk_commission_all_or_none(world, client, login):
+def test_evaluations_bulk_commission_names_the_refused(world, client, login):
     from portal.reviews.models import Report
 
     ready = [make_evaluation(make_project(world.department, name=f"待建报告项目{i}"), agency=world.agency_org)
@@ -128,14 +128,17 @@ def test_evaluations_bulk_commission_all_or_none(world, client, login):
     login(world.finance)
     page = client.get("/reviews/evaluations").get_data(as_text=True)
     assert 'name="ids"' in page and "建立报告" in page
-    refused = client.post("/reviews/evaluations/bulk", data={"action": "commission",
-                                                             "ids": [ready[0].id, undrawn.id]})
-    assert refused.status_code == 302 and db.session.query(Report).count() == 0  # all or none
-    client.post("/reviews/evaluations/bulk", data={"action": "commission", "ids": [e.id for e in ready]})
+    page = client.post("/reviews/evaluations/bulk", data={"action": "commission", "ids": [ready[0].id, undrawn.id]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已办理 1 项。" in page and "未抽签项目 未办理：该评价尚未确定第三方机构，请先抽签。" in page
+    assert {r.evaluation_id for r in db.session.query(Report)} == {ready[0].id}  # the refused one has none
+    page = client.post("/reviews/evaluations/bulk", data={"action": "commission", "ids": [e.id for e in ready]},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已办理 1 项。" in page and "待建报告项目0 未办理：该评价已有评价报告。" in page
     assert {r.evaluation_id for r in db.session.query(Report)} == {e.id for e in ready}
     client.post("/logout")
     login(world.audit)  # only finance commissions reports: refused, nothing written
     other = make_evaluation(make_project(world.department, name="审计局不能建报告"), agency=world.agency_org)
     db.session.commit()
-    client.post("/reviews/evaluations/bulk", data={"ids": [other.id]})
+    assert client.post("/reviews/evaluations/bulk", data={"ids": [other.id]}).status_code == 403
     assert db.session.query(Report).filter_by(evaluation_id=other.id).count() == 0
