@@ -38,7 +38,7 @@ def test_approve_the_ticked_goals_and_name_the_refused(db, world, client, login)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and response.request.path == "/projects"
     assert "已办理 2 项。" in page
-    assert f"{draft.project.code} 教师培训经费 未办理" in page
+    assert f"{draft.project.code} 教师培训经费 未办理：当前状态" in page and "不能执行" in page
     assert f"{bare.code} 学生资助 未办理：尚未填报绩效目标。" in page
     assert "1 项所选记录不存在或无权办理。" in page  # the unknown id counted, not named
     for goal in (first, second):
@@ -57,7 +57,7 @@ def test_a_return_needs_the_opinion_and_a_fair_grade_is_not_approved(db, world, 
     assert "未办理" in page and "不能批复" in page and _goal(db, goal).state == GoalState.SUBMITTED
     page = client.post("/projects/bulk", data={"action": "return", "grade": "fair", "ids": [goal.project_id]},
                        follow_redirects=True).get_data(as_text=True)
-    assert "未办理" in page and "已办理" not in page and _goal(db, goal).state == GoalState.SUBMITTED
+    assert "需要填写理由" in page and "已办理" not in page and _goal(db, goal).state == GoalState.SUBMITTED
     page = client.post("/projects/bulk", data={"action": "return", "grade": "fair", "comment": "成本指标需细化",
                                                "ids": [goal.project_id]}, follow_redirects=True).get_data(as_text=True)
     assert "已办理 1 项。" in page
