@@ -11,6 +11,7 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from pydantic import Field
 
 from portal.core import schemas
+from portal.core.api import api_error, json_error_handlers, json_errors_under, page_body
 from portal.core.schemas import LocalDateTime, Page, PageQuery, Schema, Text, Year, choice
 from portal.publishing.models import PublicationKind, Snapshot, SnapshotState
 from public_site import queries
@@ -21,31 +22,18 @@ ROUTES: list[dict] = []
 
 def init_app(app):
     from portal.core import ratelimit
-    from portal.core.api import json_errors_under
 
     app.register_blueprint(bp)
     app.before_request(json_errors_under("/api/"))  # unknown path or method: JSON 404/405
     ratelimit.init_app(app, bp, "PUBLIC_API_RATE_LIMIT")  # 429 per client address (docs/api.md)
 
 
-def _error(status: int, code: str, message: str, fields: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
-    response.status_code = status
-    return response
-
-
 @bp.errorhandler(schemas.InvalidInput)
 def _invalid(error: schemas.InvalidInput):
-    return _error(error.status, error.code, error.message, error.fields)
+    return api_error(error.status, error.code, error.message, fields=error.fields)
 
 
-def _json_errors():
-    from portal.core.api import json_error_handlers
-
-    json_error_handlers(bp)
-
-
-_json_errors()
+json_error_handlers(bp)
 
 
 def public_route(rule: str, *, summary: str, query: type[schemas.Query] | None = None, response=None,
@@ -199,8 +187,7 @@ def _withdrawal(s: Snapshot) -> dict:
 def snapshots(query: SnapshotsQuery):
     kinds = [k for k in PublicationKind if k.value in query.kind] or list(PublicationKind)
     found = queries.browse_page(kinds, query.filters(), query.sort, query.page, query.per_page)
-    return {"page": query.page, "per_page": query.per_page, "total": found.total,
-            "items": [_summary(r) for r in found.items]}
+    return page_body(query, found.total, [_summary(r) for r in found.items])
 
 
 @public_route("/snapshots/<int:snapshot_id>", response=SnapshotFull, path={"snapshot_id": "快照编号 · snapshot id"},
@@ -230,13 +217,12 @@ def search(query: SearchQuery):
 
     filters = {k: v for k, v in query.filters().items() if k in engine.FACETS}  # the index has no unit facet
     found = engine.search(query.q, filters=filters, sort=query.sort, page=query.page, per_page=query.per_page)
-    return {"page": query.page, "per_page": query.per_page, "total": found.total, "needs_word": found.needs_word,
-            "searched": found.kept, "truncated": found.truncated, "approximate": found.approximate,
-            "suggestion": found.suggestion or None, "corrected": found.corrected, "facets": {
-        k: dict(v) for k, v in found.facets.items()}, "items": [
-        {"project_ref": h.ref, "title": h.fields["title"], "department": h.fields.get("department_name"),
-         "year": h.fields.get("year"), "grade": h.fields.get("grade"), "highlight": h.highlights,
-         "url": url_for("public.project", ref=h.ref, _external=True)} for h in found.hits]}
+    hits = [{"project_ref": h.ref, "title": h.fields["title"], "department": h.fields.get("department_name"),
+             "year": h.fields.get("year"), "grade": h.fields.get("grade"), "highlight": h.highlights,
+             "url": url_for("public.project", ref=h.ref, _external=True)} for h in found.hits]
+    return {**page_body(query, found.total, hits), "needs_word": found.needs_word, "searched": found.kept,
+            "truncated": found.truncated, "approximate": found.approximate, "suggestion": found.suggestion or None,
+            "corrected": found.corrected, "facets": {k: dict(v) for k, v in found.facets.items()}}
 
 
 def openapi_document() -> dict:

@@ -6,7 +6,7 @@ from pydantic import Field
 
 from portal.assessments import queries
 from portal.assessments.models import Assessment, AssessmentState, Conclusion
-from portal.core.api import api_error, api_route, paged
+from portal.core.api import api_error, api_route, exact, paged
 from portal.core.permissions import can, load_or_404
 from portal.core.schemas import Page, PageQuery, Query, Schema, Year, choice
 
@@ -33,22 +33,18 @@ class AssessmentOut(Schema):
     rounds: int = Field(description="评估次数 · rounds held")
 
 
-def _money(value) -> str | None:
-    return None if value is None else format(value, "f")
-
-
 def serialise(a: Assessment) -> dict:
     return {"id": a.id, "project_id": a.project_id, "project_code": a.project.code, "project": a.project.name,
-            "year": a.year, "unit": a.unit.name, "state": a.state.value, "requested_amount": _money(a.requested_amount),
-            "score": _money(a.score), "conclusion": a.conclusion.value if a.conclusion else None,
-            "recommended_amount": _money(a.recommended_amount), "rounds": len(a.rounds)}
+            "year": a.year, "unit": a.unit.name, "state": a.state.value, "requested_amount": exact(a.requested_amount),
+            "score": exact(a.score), "conclusion": a.conclusion.value if a.conclusion else None,
+            "recommended_amount": exact(a.recommended_amount), "rounds": len(a.rounds)}
 
 
 @api_route("/assessments", summary="事前绩效评估（只读） · ex-ante assessments (read-only)", tags=["assessments"],
            query=AssessmentQuery, response=Page[AssessmentOut], errors=())
 def list_assessments(user, query: AssessmentQuery):
     stmt = queries.list_stmt(user, year=query.year, state=query.state)
-    return paged(stmt.order_by(None).order_by(Assessment.id), serialise, query.page, query.per_page)
+    return paged(stmt.order_by(None).order_by(Assessment.id), serialise, query)
 
 
 @api_route("/assessments/<int:assessment_id>", summary="一项事前绩效评估 · one ex-ante assessment",
@@ -84,8 +80,8 @@ class FiguresOut(Schema):
 
 def _row(f: queries.Figures) -> dict:
     return {"department": f.department, "assessed": f.assessed, "supported": f.supported, "adjusted": f.adjusted,
-            "rejected": f.rejected, "requested": _money(f.requested), "recommended": _money(f.recommended),
-            "cut": _money(f.cut)}
+            "rejected": f.rejected, "requested": exact(f.requested), "recommended": exact(f.recommended),
+            "cut": exact(f.cut)}
 
 
 @api_route("/assessments/figures", summary="事前评估情况统计 · ex-ante assessment figures", tags=["assessments"],

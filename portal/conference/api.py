@@ -7,7 +7,7 @@ from pydantic import Field
 
 from portal.conference.models import ActionState, DocumentKind, Meeting, SharedDocument
 from portal.conference.queries import search_documents
-from portal.core.api import api_route, paged
+from portal.core.api import api_route, filtered, paged
 from portal.core.attachments import attachments_of
 from portal.core.permissions import can, visible
 from portal.core.schemas import LocalDateTime, Page, PageQuery, Schema, Text, Year, choice
@@ -89,15 +89,12 @@ def document_json(document: SharedDocument) -> dict:
 @api_route("/conferences", summary="联席会议（含议定事项） · joint-conference meetings with their actions",
            tags=["conference"], query=ConferenceQuery, response=Page[ConferenceMeeting], errors=())
 def api_conferences(user, query: ConferenceQuery):
-    stmt = visible(user, Meeting)
-    if query.year:
-        stmt = stmt.where(Meeting.year == query.year)
-    return paged(stmt.order_by(Meeting.year.desc(), Meeting.number.desc()), lambda m: meeting_json(m, user),
-                 query.page, query.per_page)
+    stmt = filtered(visible(user, Meeting), query, year=Meeting.year)
+    return paged(stmt.order_by(Meeting.year.desc(), Meeting.number.desc()), lambda m: meeting_json(m, user), query)
 
 
 @api_route("/library", summary="共享资料（全文检索） · shared documents (full-text search)", tags=["conference"],
            query=LibraryQuery, response=Page[SharedDocumentOut], errors=())
 def api_library(user, query: LibraryQuery):
     stmt = search_documents(user, query.q, kind=query.kind or "", year=query.year)
-    return paged(stmt, document_json, query.page, query.per_page)
+    return paged(stmt, document_json, query)

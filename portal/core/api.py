@@ -16,7 +16,7 @@ from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, after_this_request, jsonify, request
+from flask import Blueprint, abort, after_this_request, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from portal.core import clock, schemas
@@ -211,16 +211,50 @@ def _json_errors_before_the_login_gate(state):
     ratelimit.init_app(state.app, api_bp, "API_RATE_LIMIT")  # 429 per token (docs/api.md)
 
 
-def page_params(max_per_page: int = schemas.PER_PAGE_MAX) -> tuple[int, int]:
-    """page and per_page of the query string (legacy endpoints; new ones declare a PageQuery)."""
-    query = schemas.parse_query(schemas.PageQuery, request.args)
-    return query.page, min(query.per_page, max_per_page)
-
-
-def paged(stmt, serialise, page: int, per_page: int) -> dict:
+def paged(stmt, serialise, query: schemas.PageQuery) -> dict:
+    """One page of `stmt` for the query's page and per_page: the API's list shape (schemas.Page)."""
     total = db.session.execute(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
-    return {"page": page, "per_page": per_page, "total": total, "items": [serialise(r) for r in rows]}
+    rows = db.session.execute(stmt.limit(query.per_page).offset((query.page - 1) * query.per_page)).scalars()
+    return page_body(query, total, [serialise(r) for r in rows])
+
+
+def page_body(query: schemas.PageQuery, total: int, items: list) -> dict:
+    """The list shape of both APIs, for a page found elsewhere (a search, the public snapshots)."""
+    return {"page": query.page, "per_page": query.per_page, "total": total, "items": items}
+
+
+def filtered(stmt, query: schemas.Query, **columns):
+    """`stmt` narrowed by the filters the client gave: `filtered(stmt, query, year=Evaluation.year)`
+    keeps the rows whose Evaluation.year is query.year when query.year is set (a value for an
+    enum column is the enum's value)."""
+    for name, column in columns.items():
+        value = getattr(query, name)
+        if value is None or value == "":
+            continue
+        enum_class = getattr(column.type, "enum_class", None)
+        stmt = stmt.where(column == (enum_class(value) if enum_class is not None else value))
+    return stmt
+
+
+def readable_or_404(model: type, record_id: int, user, message: str):
+    """The record the token user may view, or a 404 with `message`: a record of another unit does
+    not exist for this user (never a 403 that would confirm it does)."""
+    from portal.core.permissions import can
+
+    record = db.session.get(model, record_id)
+    if record is None or not can(user, "view", record):
+        abort(404, message)
+    return record
+
+
+def exact(value) -> str | None:
+    """A Decimal as its exact digits ("1200.50"), never a float; None stays None."""
+    return None if value is None else format(value, "f")
+
+
+def seconds(value) -> str | None:
+    """A datetime as ISO 8601 to the second; None stays None."""
+    return None if value is None else value.isoformat(timespec="seconds")
 
 
 @api_bp.get("/openapi.json")

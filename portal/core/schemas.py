@@ -100,6 +100,10 @@ class PageQuery(Query):
     page: int = Field(1, ge=1, le=PAGE_MAX, description="页码，从 1 开始 · page number, from 1")
     per_page: int = Field(50, ge=1, le=PER_PAGE_MAX, description="每页条数 · items per page")
 
+    def filter_args(self) -> dict[str, str]:
+        """The filters the client gave, as the list page's query-string values (for its filter class)."""
+        return {k: str(v) for k, v in self.model_dump(exclude={"page", "per_page"}, exclude_none=True).items()}
+
 
 T = TypeVar("T")
 

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort
 from pydantic import Field
 
-from portal.core.api import api_route, paged
-from portal.core.permissions import can
+from portal.core.api import api_route, paged, readable_or_404
 from portal.core.schemas import DbId, LocalDateTime, Page, PageQuery, Schema, Text, Year, choice
-from portal.extensions import db
 from portal.inquiries import queries
 from portal.inquiries.models import Letter, LetterState, Marking, Outcome, Urgency
 
@@ -102,13 +99,10 @@ def serialise(letter: Letter, full: bool = False) -> dict:
 def inquiries_list(user, query: InquiryQuery):
     stmt = queries.letter_list(user, direction=query.direction, state=query.state or "", year=query.year,
                                project_id=query.project, overdue=query.overdue, q=query.q)
-    return paged(stmt, serialise, query.page, query.per_page)
+    return paged(stmt, serialise, query)
 
 
 @api_route("/inquiries/<int:letter_id>", summary="函询函件详情（事项与办理记录） · one letter with items and history",
            tags=["inquiries"], response=InquiryLetterDetail, path={"letter_id": "函件 id · letter id"})
 def inquiry_detail(user, letter_id):
-    letter = db.session.get(Letter, letter_id)
-    if letter is None or not can(user, "view", letter):
-        abort(404, "函件不存在或无权查看。")
-    return serialise(letter, full=True)
+    return serialise(readable_or_404(Letter, letter_id, user, "函件不存在或无权查看。"), full=True)

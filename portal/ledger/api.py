@@ -78,11 +78,10 @@ def serialise(p: ProblemRecord) -> dict:
 def list_problems(user, query: ProblemQuery):
     from sqlalchemy.orm import joinedload
 
-    args = {k: str(v) for k, v in query.model_dump(exclude={"page", "per_page"}, exclude_none=True).items()}
-    filters = LedgerFilters.from_args(args)
+    filters = LedgerFilters.from_args(query.filter_args())
     stmt = filters.order(filters.apply(visible(user, ProblemRecord)))
     stmt = stmt.options(joinedload(ProblemRecord.unit), joinedload(ProblemRecord.department))
-    return paged(stmt, serialise, query.page, query.per_page)
+    return paged(stmt, serialise, query)
 
 
 @api_route("/problems/<int:problem_id>", summary="一个问题 · one problem", tags=["ledger"], response=Problem,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pydantic import Field
 
-from portal.core.api import api_error, api_route, api_write, paged
+from portal.core.api import api_error, api_route, api_write, exact, filtered, paged, seconds
 from portal.core.permissions import can, load_or_404, visible
 from portal.core.schemas import Body, DbId, LocalDateTime, Page, PageQuery, Schema, Year, choice
 from portal.oversight import operations
@@ -59,34 +59,23 @@ class ScorecardOut(Schema):
     lines: list[ScorecardLineOut] = Field(description="各项指标 · the indicators")
 
 
-def _at(value) -> str | None:
-    return None if value is None else value.isoformat(timespec="seconds")
-
-
-def _num(value) -> str | None:
-    return None if value is None else format(value, "f")
-
-
 def scorecard_json(card: Scorecard) -> dict:
     return {"id": card.id, "year": card.assessment.year, "organisation": card.organisation.name,
             "subject_kind": card.subject_kind.value, "state": card.assessment.state.value,
-            "total": _num(card.total), "rank": card.rank, "grade": card.grade.value if card.grade else None,
-            "lines": [{"indicator": line.indicator.name, "weight": _num(line.indicator.weight),
+            "total": exact(card.total), "rank": card.rank, "grade": card.grade.value if card.grade else None,
+            "lines": [{"indicator": line.indicator.name, "weight": exact(line.indicator.weight),
                        "automatic": line.automatic, "numerator": line.numerator, "denominator": line.denominator,
-                       "score": _num(line.score)} for line in card.lines]}
+                       "score": exact(line.score)} for line in card.lines]}
 
 
 @api_route("/scorecards", summary="绩效管理工作考核结果 · scorecards of the departments' performance-management work",
            tags=["oversight"], query=ScorecardQuery, response=Page[ScorecardOut], errors=())
 def api_scorecards(user, query: ScorecardQuery):
-    stmt = visible(user, Scorecard).join(WorkAssessment, Scorecard.assessment_id == WorkAssessment.id)
-    if query.year:
-        stmt = stmt.where(WorkAssessment.year == query.year)
+    stmt = filtered(visible(user, Scorecard).join(WorkAssessment, Scorecard.assessment_id == WorkAssessment.id),
+                    query, year=WorkAssessment.year)
     stmt = stmt.order_by(WorkAssessment.year.desc(), Scorecard.subject_kind, Scorecard.rank.is_(None),
                          Scorecard.rank, Scorecard.id)
-    return paged(stmt, scorecard_json, query.page, query.per_page)
-
-
+    return paged(stmt, scorecard_json, query)
 
 
 # ---- joint evaluation teams (联合评价组) ------------------------------------------------------------
@@ -136,25 +125,22 @@ def team_json(team: JointTeam) -> dict:
     return {"id": team.id, "evaluation_id": evaluation.id, "project_code": evaluation.project.code,
             "project": evaluation.project.name, "year": evaluation.year, "state": team.state.value,
             "conclusion": team.conclusion if team.state == TeamState.FINALISED else "",
-            "finalised_at": _at(team.finalised_at),
+            "finalised_at": seconds(team.finalised_at),
             "members": [{"id": m.id, "user_id": m.user_id, "name": m.user.display_name,
                          "organisation": m.organisation.name, "side": m.side.value, "role": m.role.value}
                         for m in team.members],
             "opinions": [{"member_id": o.member_id, "name": o.member.user.display_name, "side": o.member.side.value,
-                          "text": o.text, "created_at": _at(o.created_at)} for o in team.opinions],
+                          "text": o.text, "created_at": seconds(o.created_at)} for o in team.opinions],
             "lock_version": team.lock_version}
 
 
 @api_route("/teams", summary="联合评价组 · joint evaluation teams", tags=["oversight"], query=TeamQuery,
            response=Page[TeamOut], errors=())
 def api_teams(user, query: TeamQuery):
-    stmt = visible(user, JointTeam).join(Evaluation, JointTeam.evaluation_id == Evaluation.id)
-    if query.year:
-        stmt = stmt.where(Evaluation.year == query.year)
-    if query.state:
-        stmt = stmt.where(JointTeam.state == TeamState(query.state))
+    stmt = filtered(visible(user, JointTeam).join(Evaluation, JointTeam.evaluation_id == Evaluation.id),
+                    query, year=Evaluation.year, state=JointTeam.state)
     stmt = stmt.options(sa.orm.selectinload(JointTeam.members), sa.orm.selectinload(JointTeam.opinions))
-    return paged(stmt.order_by(JointTeam.id), team_json, query.page, query.per_page)
+    return paged(stmt.order_by(JointTeam.id), team_json, query)
 
 
 @api_route("/teams/<int:team_id>", summary="一个联合评价组 · one joint evaluation team", tags=["oversight"],
@@ -228,9 +214,9 @@ class PackageOut(Schema):
 def package_json(package: CongressPackage) -> dict:
     contents = package.contents
     return {"id": package.id, "year": package.year, "kind": package.kind.value, "version": package.version,
-            "state": package.state.value, "built_at": _at(package.built_at), "sha256": package.sha256,
+            "state": package.state.value, "built_at": seconds(package.built_at), "sha256": package.sha256,
             "size": package.size, "files": list(contents.get("files", [])), "figures": contents.get("figures", {}),
-            "submitted_at": _at(package.submitted_at),
+            "submitted_at": seconds(package.submitted_at),
             "submitted_by": package.submitted_by.display_name if package.submitted_by else None,
             "submission_note": package.submission_note}
 
@@ -238,13 +224,9 @@ def package_json(package: CongressPackage) -> dict:
 @api_route("/packages", summary="报送人大材料包 · packages for the People's Congress", tags=["oversight"],
            query=PackageQuery, response=Page[PackageOut], errors=())
 def api_packages(user, query: PackageQuery):
-    stmt = visible(user, CongressPackage)
-    if query.year:
-        stmt = stmt.where(CongressPackage.year == query.year)
-    if query.kind:
-        stmt = stmt.where(CongressPackage.kind == PackageKind(query.kind))
+    stmt = filtered(visible(user, CongressPackage), query, year=CongressPackage.year, kind=CongressPackage.kind)
     stmt = stmt.order_by(CongressPackage.year.desc(), CongressPackage.kind, CongressPackage.version.desc())
-    return paged(stmt, package_json, query.page, query.per_page)
+    return paged(stmt, package_json, query)
 
 
 @api_route("/packages/<int:package_id>", summary="一个报送人大材料包 · one package", tags=["oversight"],

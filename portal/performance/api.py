@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.orm import selectinload
 
-from portal.core.api import api_error, api_route, paged
+from portal.core.api import api_error, api_route, filtered, paged, readable_or_404
 from portal.core.errors import DomainError, StaleRecord
 from portal.core.permissions import can, visible
 from portal.core.schemas import ID_MAX, Amount, Body, DbId, Page, PageQuery, Schema, Text, Year, choice
@@ -245,24 +245,18 @@ PROJECT_ID = {"project_id": "项目 id · project id"}
 @api_route("/projects", summary="令牌用户可见的项目 · projects the token user may see", tags=["performance"],
            query=ProjectQuery, response=Page[Project], errors=())
 def list_projects(user, query: ProjectQuery):
-    args = {k: str(v) for k, v in query.model_dump(exclude={"page", "per_page"}, exclude_none=True).items()}
-    stmt = queries.with_orgs(queries.project_list_stmt(user, args))
-    return paged(stmt, project_json, query.page, query.per_page)
+    stmt = queries.with_orgs(queries.project_list_stmt(user, query.filter_args()))
+    return paged(stmt, project_json, query)
 
 
-def _project_or_error(user, project_id):
-    project = db.session.get(ProjectRecord, project_id)
-    if project is None or not can(user, "view", project):
-        return None  # 404 either way: another unit's project does not exist for this user
-    return project
+def _project_or_404(user, project_id):
+    return readable_or_404(ProjectRecord, project_id, user, "项目不存在。")
 
 
 @api_route("/projects/<int:project_id>", summary="一个项目及其当前绩效目标 · one project with its current goal",
            tags=["performance"], response=ProjectDetail, path=PROJECT_ID)
 def get_project(user, project_id):
-    project = _project_or_error(user, project_id)
-    if project is None:
-        return api_error(404, "not_found", "项目不存在。")
+    project = _project_or_404(user, project_id)
     goal = project.current_goal
     return {**project_json(project), "goal": goal_json(goal) if goal else None}
 
@@ -270,18 +264,13 @@ def get_project(user, project_id):
 @api_route("/projects/<int:project_id>/goals", summary="项目的各版绩效目标 · every goal version of a project",
            tags=["performance"], response=list[GoalOut], path=PROJECT_ID)
 def get_goals(user, project_id):
-    project = _project_or_error(user, project_id)
-    if project is None:
-        return api_error(404, "not_found", "项目不存在。")
-    return [goal_json(g) for g in project.goals]
+    return [goal_json(g) for g in _project_or_404(user, project_id).goals]
 
 
 @api_route("/projects/<int:project_id>/monitoring", summary="项目的绩效监控报告 · monitoring reports of a project",
            tags=["performance"], response=list[MonitoringReportOut], path=PROJECT_ID)
 def get_monitoring(user, project_id):
-    project = _project_or_error(user, project_id)
-    if project is None:
-        return api_error(404, "not_found", "项目不存在。")
+    project = _project_or_404(user, project_id)
     reports = db.session.scalars(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id)
                                  .order_by(MonitoringReport.month)).all()
     return [report_json(r) for r in reports]
@@ -290,12 +279,8 @@ def get_monitoring(user, project_id):
 @api_route("/evaluations", summary="令牌用户可见的绩效评价 · evaluations the token user may see",
            tags=["performance"], query=EvaluationQuery, response=Page[EvaluationOut], errors=())
 def list_evaluations(user, query: EvaluationQuery):
-    stmt = visible(user, Evaluation).options(selectinload(Evaluation.findings)).order_by(Evaluation.id)
-    if query.year:
-        stmt = stmt.where(Evaluation.year == query.year)
-    if query.mode:
-        stmt = stmt.where(Evaluation.mode == EvaluationMode(query.mode))
-    return paged(stmt, evaluation_json, query.page, query.per_page)
+    stmt = filtered(visible(user, Evaluation), query, year=Evaluation.year, mode=Evaluation.mode)
+    return paged(stmt.options(selectinload(Evaluation.findings)).order_by(Evaluation.id), evaluation_json, query)
 
 
 @api_route("/projects/bulk", methods=("POST",), tags=["performance"], body=BulkProjects, response=SavedProjects,

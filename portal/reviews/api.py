@@ -5,7 +5,7 @@ from datetime import date
 
 from pydantic import Field
 
-from portal.core.api import api_route, paged
+from portal.core.api import api_route, filtered, paged
 from portal.core.permissions import load_or_404, visible
 from portal.core.schemas import LocalDateTime, Page, PageQuery, Schema, Year, choice
 from portal.reviews.models import Report, ReportState, RoundState
@@ -66,12 +66,9 @@ def serialise(report: Report) -> dict:
 def list_reviews(user, query: ReviewQuery):
     from portal.performance.models import Evaluation
 
-    stmt = visible(user, Report).join(Evaluation, Evaluation.id == Report.evaluation_id)
-    if query.state:
-        stmt = stmt.where(Report.state == ReportState(query.state))
-    if query.year:
-        stmt = stmt.where(Evaluation.year == query.year)
-    return paged(stmt.order_by(Report.id), serialise, query.page, query.per_page)
+    stmt = filtered(visible(user, Report).join(Evaluation, Evaluation.id == Report.evaluation_id), query,
+                    state=Report.state, year=Evaluation.year)
+    return paged(stmt.order_by(Report.id), serialise, query)
 
 
 @api_route("/reviews/<int:report_id>", summary="一份评价报告的同审情况 · one report under co-review",
