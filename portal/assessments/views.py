@@ -16,7 +16,7 @@ from portal.core.attachments import attachments_of
 from portal.core.audit import history
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
-from portal.core.writes import status, submit
+from portal.core.writes import status, submit, submitted
 from portal.extensions import db
 from portal.performance.models import Level1, PerformanceSetting, Project
 from portal.reviews.operations import pool_for
@@ -129,66 +129,51 @@ def detail(assessment_id):
 def submit_application(assessment_id):
     assessment = load_or_404(Assessment, assessment_id, "edit")
     form = forms.StepForm()
-    if form.validate_on_submit():
-        done = submit(operations.submit, assessment, actor=current_user, expected_state=form.expected_state.data or None,
-                      form=form, redirect_to=_detail(assessment.id), success=_("已提交评估申请。"))
-        if done:
-            return done
-    return _detail_page(assessment, step_form=form), status(form)
+    done = submitted(form, operations.submit, assessment, actor=current_user,
+                     expected_state=form.expected_state.data or None,
+                     redirect_to=_detail(assessment.id), success=_("已提交评估申请。"))
+    return done or (_detail_page(assessment, step_form=form), status(form))
 
 
 @bp.post("/<int:assessment_id>/withdraw")
 def withdraw(assessment_id):
     assessment = load_or_404(Assessment, assessment_id, "edit")
     form = forms.StepForm()
-    if form.validate_on_submit():
-        done = submit(operations.withdraw, assessment, actor=current_user, comment=form.comment.data or "",
-                      expected_state=form.expected_state.data or None, form=form,
-                      redirect_to=_detail(assessment.id), success=_("已撤回申请。"))
-        if done:
-            return done
-    return _detail_page(assessment, step_form=form), status(form)
+    done = submitted(form, operations.withdraw, assessment, actor=current_user, comment=form.comment.data or "",
+                     expected_state=form.expected_state.data or None,
+                     redirect_to=_detail(assessment.id), success=_("已撤回申请。"))
+    return done or (_detail_page(assessment, step_form=form), status(form))
 
 
 @bp.post("/<int:assessment_id>/attach")
 def attach(assessment_id):
     assessment = load_or_404(Assessment, assessment_id, "edit")
     form = forms.AttachForm()
-    if form.validate_on_submit():
-        done = submit(operations.attach, assessment, request.files.get("file"), actor=current_user, form=form,
-                      redirect_to=_detail(assessment.id), success=_("已上传附件。"))
-        if done:
-            return done
-    return _detail_page(assessment), status(form)
+    done = submitted(form, operations.attach, assessment, request.files.get("file"), actor=current_user,
+                     redirect_to=_detail(assessment.id), success=_("已上传附件。"))
+    return done or (_detail_page(assessment), status(form))
 
 
 @bp.post("/<int:assessment_id>/arrange")
 def arrange(assessment_id):
     assessment = load_or_404(Assessment, assessment_id, "manage")
     form = _arrange_form(assessment)
-    if form.validate_on_submit():
-        done = submit(operations.arrange, assessment, actor=current_user, method=form.method.data,
-                      assessor_ids=form.assessor_ids.data or [], pool_ids=form.pool_ids.data or [],
-                      witnesses=form.witnesses.data or "", expected_state=form.expected_state.data or None,
-                      form=form, redirect_to=_detail(assessment.id), success=_("已组织评估。"))
-        if done:
-            return done
-    return _detail_page(assessment, arrange_form=form), status(form)
+    done = submitted(form, operations.arrange, assessment, actor=current_user, method=form.method.data,
+                     assessor_ids=form.assessor_ids.data or [], pool_ids=form.pool_ids.data or [],
+                     witnesses=form.witnesses.data or "", expected_state=form.expected_state.data or None,
+                     redirect_to=_detail(assessment.id), success=_("已组织评估。"))
+    return done or (_detail_page(assessment, arrange_form=form), status(form))
 
 
 @bp.post("/<int:assessment_id>/conclude")
 def conclude(assessment_id):
     assessment = load_or_404(Assessment, assessment_id, "manage")
     form = forms.ConcludeForm()
-    if form.validate_on_submit():
-        done = submit(operations.conclude, assessment, actor=current_user, opinion=form.opinion.data,
-                      recommended_amount=form.recommended_amount.data,
-                      expected_state=form.expected_state.data or None, form=form,
-                      redirect_to=_detail(assessment.id),
-                      success=lambda r: _("评估结论：%(c)s（%(s)s分）。", c=r.conclusion.label, s=r.score))
-        if done:
-            return done
-    return _detail_page(assessment, conclude_form=form), status(form)
+    done = submitted(form, operations.conclude, assessment, actor=current_user, opinion=form.opinion.data,
+                     recommended_amount=form.recommended_amount.data,
+                     expected_state=form.expected_state.data or None, redirect_to=_detail(assessment.id),
+                     success=lambda r: _("评估结论：%(c)s（%(s)s分）。", c=r.conclusion.label, s=r.score))
+    return done or (_detail_page(assessment, conclude_form=form), status(form))
 
 
 @bp.route("/sheets/<int:sheet_id>", methods=["GET", "POST"])

@@ -148,6 +148,15 @@ def submit(operation: Callable, /, *args, form=None, redirect_to: Callable | str
     return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
 
 
+def submitted(form, operation: Callable, /, *args, **kwargs):
+    """`submit()` once `form` validates: its redirect, or None when the input is invalid or the write
+    was refused, for the view to re-render the form with `status(form)`:
+
+        return submitted(form, operations.withdraw, letter, actor=current_user, ...) or (page(form), status(form))
+    """
+    return submit(operation, *args, form=form, **kwargs) if form.validate_on_submit() else None
+
+
 def show_error(error: DomainError, form=None) -> None:
     """The message on the field it names (or the form's first field), and at the top of the page
     when the record moved on under the user (a stale or refused transition)."""
