@@ -25,9 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core import telemetry
 
     telemetry.init_app(app, "public")
-    from public_site.pages import select_locale
+    from public_site.pages import LANG_COOKIE
 
-    babel.init_app(app, locale_selector=select_locale,
+    app.config["LANG_COOKIE"] = LANG_COOKIE
+    babel.init_app(app, locale_selector=locale.select_locale,
                    default_translation_directories=locale.translation_directories())
     app_wiring.init_common(app, "public_site/error.html")
     for name in MODULES:

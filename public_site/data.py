@@ -56,7 +56,7 @@ def _etag() -> str:
     last_id, at = publication_state()
     from flask import current_app
 
-    from public_site.pages import select_locale
+    from portal.core.locale import select_locale
 
     key = f"{last_id or 0}|{at}|{request.full_path}|{select_locale()}|{current_app.config['SQLALCHEMY_DATABASE_URI']}"
     return "W/\"" + hashlib.sha1(key.encode()).hexdigest()[:20] + "\""

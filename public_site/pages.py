@@ -20,15 +20,6 @@ LANG_COOKIE = "site_lang"
 LATEST = 12  # rows of the home page's 最新公开
 
 
-def select_locale() -> str:
-    from flask import has_request_context
-
-    if not has_request_context():
-        return "zh"
-    lang = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    return lang if lang in LOCALES else "zh"
-
-
 @bp.get("/lang/<code>")
 def set_language(code: str):
     if code not in LOCALES:

@@ -31,10 +31,8 @@ def init_app(app):
     tables.register(app)
 
     @app.context_processor
-    def public_context():
-        from public_site.pages import select_locale
-
-        return {"facet_titles": queries.FACET_TITLES, "kind_enum": PublicationKind, "lang": select_locale()}
+    def public_context():  # (`lang` comes from core.locale, with this face's cookie)
+        return {"facet_titles": queries.FACET_TITLES, "kind_enum": PublicationKind}
 
 
 def _query_url(endpoint, args: dict, **changes) -> str:

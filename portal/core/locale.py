@@ -2,7 +2,7 @@
 live, and `N_`, the marker for a string translated where it is shown."""
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 
 from portal.config import PROJECT_ROOT
 
@@ -20,12 +20,11 @@ def translation_directories() -> str:
 
 
 def select_locale() -> str:
+    """`?lang=`, else the face's language cookie (`LANG_COOKIE`: each face keeps its own), else Chinese."""
     if not has_request_context():
         return "zh"
-    lang = request.args.get("lang") or request.cookies.get("lang")
-    if lang in LOCALES:
-        return lang
-    return "zh"
+    lang = request.args.get("lang") or request.cookies.get(current_app.config.get("LANG_COOKIE", "lang"))
+    return lang if lang in LOCALES else "zh"
 
 
 def locale_context():

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from portal.assessments import operations as assessments
 from portal.publishing import operations, search
 from portal.publishing.models import PublicationKind, Snapshot
-from tests.public_site.test_public_site import ALL, crawl
 from tests.assessments.conftest import application, assessed
 from tests.factories import make_project
+from tests.public_site.test_public_site import ALL, crawl
 from tests.publishing.corpus import MARKER
 
 WITHDRAWN = "撤回标记WQ3"
