@@ -18,7 +18,15 @@ from portal.core.bulk import carry_out
 from portal.core.errors import DomainError
 from portal.core.excel import content_disposition, xlsx_response
 from portal.core.permissions import can, load_or_404, require, visible
-from portal.core.writes import DOMAIN_ERROR_STATUS, DuplicateSubmission, perform, show_error, status, submit
+from portal.core.writes import (
+    DOMAIN_ERROR_STATUS,
+    DuplicateSubmission,
+    perform,
+    show_error,
+    status,
+    submit,
+    submitted,
+)
 from portal.extensions import db
 from portal.performance.models import Evaluation, EvaluationMode, Project
 from portal.reviews import forms, operations, queries
@@ -102,13 +110,10 @@ def agency_profile(org_id):
     require(current_user, "manage", AgencyProfile)
     profile = db.session.scalar(sa.select(AgencyProfile).where(AgencyProfile.organisation_id == org_id))
     form = forms.ProfileForm(obj=profile)
-    if form.validate_on_submit():
-        done = submit(operations.save_profile, agency, actor=current_user, form=form,
-                      redirect_to=url_for("reviews.agencies"), success=_("机构资料已保存。"),
-                      **_fields(form, *operations.PROFILE_FIELDS))
-        if done:
-            return done
-    return render_template("portal/reviews/profile.html", agency=agency, form=form), status(form)
+    done = submitted(form, operations.save_profile, agency, actor=current_user,
+                     redirect_to=url_for("reviews.agencies"), success=_("机构资料已保存。"),
+                     **_fields(form, *operations.PROFILE_FIELDS))
+    return done or (render_template("portal/reviews/profile.html", agency=agency, form=form), status(form))
 
 
 def _evaluations_page():
@@ -239,43 +244,34 @@ def edit_report(report_id):
     """报告信息: the title and the due date of the next version (finance)."""
     record = load_or_404(Report, report_id, "manage")
     form = forms.EditReportForm(obj=record if request.method == "GET" else None)
-    if form.validate_on_submit():
-        done = submit(operations.update_report, record, actor=current_user, form=form, version=form.lock_version.data,
-                      redirect_to=url_for("reviews.report", report_id=record.id), success=_("报告信息已保存。"),
-                      **_fields(form, "title", "due_date"))
-        if done:
-            return done
-    return render_template("portal/reviews/report_edit.html", report=record, form=form), status(form)
+    done = submitted(form, operations.update_report, record, actor=current_user, version=form.lock_version.data,
+                     redirect_to=url_for("reviews.report", report_id=record.id), success=_("报告信息已保存。"),
+                     **_fields(form, "title", "due_date"))
+    return done or (render_template("portal/reviews/report_edit.html", report=record, form=form), status(form))
 
 
 @bp.post("/reports/<int:report_id>/upload")
 def upload(report_id):
     record = load_or_404(Report, report_id, "upload")
     form = forms.UploadForm()
-    if form.validate_on_submit():
-        done = submit(operations.upload_version, record, form.file.data, actor=current_user, form=form,
-                      note=form.note.data or "", expected_state=form.expected_state.data or None,
-                      redirect_to=url_for("reviews.report", report_id=record.id),
-                      success=lambda v: _("已提交 %(v)s。", v=v.label))
-        if done:
-            return done
-    return _report_page(record, upload_form=form), status(form)
+    done = submitted(form, operations.upload_version, record, form.file.data, actor=current_user,
+                     note=form.note.data or "", expected_state=form.expected_state.data or None,
+                     redirect_to=url_for("reviews.report", report_id=record.id),
+                     success=lambda v: _("已提交 %(v)s。", v=v.label))
+    return done or (_report_page(record, upload_form=form), status(form))
 
 
 @bp.post("/reports/<int:report_id>/rounds")
 def open_round(report_id):
     record = load_or_404(Report, report_id, "manage")
     form = _round_form(record)
-    if form.validate_on_submit():
-        done = submit(operations.open_round, record, actor=current_user, form=form,
-                      reviewer_ids=form.reviewer_ids.data or [], lead_id=form.lead_id.data,
-                      deadline=form.deadline.data, rubric_id=form.rubric_id.data or None,
-                      expected_state=form.expected_state.data or None,
-                      redirect_to=lambda rnd: url_for("reviews.round_view", round_id=rnd.id),
-                      success=lambda rnd: _("第%(n)s轮评审已开启。", n=rnd.number))
-        if done:
-            return done
-    return _report_page(record, round_form=form), status(form)
+    done = submitted(form, operations.open_round, record, actor=current_user,
+                     reviewer_ids=form.reviewer_ids.data or [], lead_id=form.lead_id.data,
+                     deadline=form.deadline.data, rubric_id=form.rubric_id.data or None,
+                     expected_state=form.expected_state.data or None,
+                     redirect_to=lambda rnd: url_for("reviews.round_view", round_id=rnd.id),
+                     success=lambda rnd: _("第%(n)s轮评审已开启。", n=rnd.number))
+    return done or (_report_page(record, round_form=form), status(form))
 
 
 # ---- a round --------------------------------------------------------------------------------
@@ -377,16 +373,13 @@ def review(assignment_id):
 def declare(assignment_id):
     assignment = load_or_404(ReviewAssignment, assignment_id, "edit")
     form = forms.DeclareForm()
-    if form.validate_on_submit():
-        done = submit(operations.declare, assignment, actor=current_user, form=form, conflict=form.conflict.data or None,
-                      note=form.note.data or "", expected_state=form.expected_state.data or None,
-                      redirect_to=lambda a: url_for("reviews.index") if a.state == AssignmentState.CONFLICTED
-                      else url_for("reviews.review", assignment_id=a.id),
-                      success=lambda a: _("已登记利益冲突，您已退出本轮评审。") if a.state == AssignmentState.CONFLICTED
-                      else _("已声明无利益冲突，可以开始评审。"))
-        if done:
-            return done
-    return _review_page(assignment, forms.ReviewForm(obj=assignment), declare_form=form), status(form)
+    done = submitted(form, operations.declare, assignment, actor=current_user, conflict=form.conflict.data or None,
+                     note=form.note.data or "", expected_state=form.expected_state.data or None,
+                     redirect_to=lambda a: url_for("reviews.index") if a.state == AssignmentState.CONFLICTED
+                     else url_for("reviews.review", assignment_id=a.id),
+                     success=lambda a: _("已登记利益冲突，您已退出本轮评审。") if a.state == AssignmentState.CONFLICTED
+                     else _("已声明无利益冲突，可以开始评审。"))
+    return done or (_review_page(assignment, forms.ReviewForm(obj=assignment), declare_form=form), status(form))
 
 
 # ---- consolidation --------------------------------------------------------------------------
@@ -410,42 +403,33 @@ def consolidate(round_id):
     if request.method == "GET":
         return _consolidate_page(rnd)
     form = forms.OpinionForm()
-    if form.validate_on_submit():
-        done = submit(operations.propose, rnd, actor=current_user, form=form, opinion=form.opinion.data or "",
-                      decision=form.decision.data or "", expected_state=form.expected_state.data or None,
-                      redirect_to=url_for("reviews.consolidate", round_id=rnd.id),
-                      success=_("合议意见已提交两局会签。"))
-        if done:
-            return done
-    return _consolidate_page(rnd, form=form), status(form)
+    done = submitted(form, operations.propose, rnd, actor=current_user, opinion=form.opinion.data or "",
+                     decision=form.decision.data or "", expected_state=form.expected_state.data or None,
+                     redirect_to=url_for("reviews.consolidate", round_id=rnd.id),
+                     success=_("合议意见已提交两局会签。"))
+    return done or (_consolidate_page(rnd, form=form), status(form))
 
 
 @bp.post("/rounds/<int:round_id>/endorse")
 def endorse(round_id):
     rnd = load_or_404(ReviewRound, round_id, "consolidate")
     form = forms.SendBackForm()
-    if form.validate_on_submit():
-        done = submit(operations.endorse, rnd, actor=current_user, form=form,
-                      expected_state=form.expected_state.data or None,
-                      redirect_to=url_for("reviews.consolidate", round_id=round_id),
-                      success=lambda r: _("两局均已会签，评审结论已生效。") if r.state == RoundState.DECIDED
-                      else _("已会签。"))
-        if done:
-            return done
-    return _consolidate_page(rnd), status(form)
+    done = submitted(form, operations.endorse, rnd, actor=current_user,
+                     expected_state=form.expected_state.data or None,
+                     redirect_to=url_for("reviews.consolidate", round_id=round_id),
+                     success=lambda r: _("两局均已会签，评审结论已生效。") if r.state == RoundState.DECIDED
+                     else _("已会签。"))
+    return done or (_consolidate_page(rnd), status(form))
 
 
 @bp.post("/rounds/<int:round_id>/send-back")
 def send_back(round_id):
     rnd = load_or_404(ReviewRound, round_id, "consolidate")
     form = forms.SendBackForm()
-    if form.validate_on_submit():
-        done = submit(operations.send_back, rnd, actor=current_user, form=form, comment=form.comment.data or "",
-                      expected_state=form.expected_state.data or None,
-                      redirect_to=url_for("reviews.consolidate", round_id=round_id), success=_("已退回牵头人。"))
-        if done:
-            return done
-    return _consolidate_page(rnd, back_form=form), status(form)
+    done = submitted(form, operations.send_back, rnd, actor=current_user, comment=form.comment.data or "",
+                     expected_state=form.expected_state.data or None,
+                     redirect_to=url_for("reviews.consolidate", round_id=round_id), success=_("已退回牵头人。"))
+    return done or (_consolidate_page(rnd, back_form=form), status(form))
 
 
 @bp.post("/rounds/<int:round_id>/ledger")
@@ -457,13 +441,10 @@ def list_on_ledger(round_id):
     rnd = load_or_404(ReviewRound, round_id, "view")
     require(current_user, "create", Problem)
     form = forms.LedgerForm()
-    if form.validate_on_submit():
-        done = submit(operations.list_opinion_problems, rnd, actor=current_user, form=form, deadline=form.deadline.data,
-                      redirect_to=url_for("ledger.index", source="co_review"),
-                      success=lambda problems: _("已将 %(n)s 个问题列入问题台账。", n=len(problems)))
-        if done:
-            return done
-    return _round_page(rnd, ledger_form=form), status(form)
+    done = submitted(form, operations.list_opinion_problems, rnd, actor=current_user, deadline=form.deadline.data,
+                     redirect_to=url_for("ledger.index", source="co_review"),
+                     success=lambda problems: _("已将 %(n)s 个问题列入问题台账。", n=len(problems)))
+    return done or (_round_page(rnd, ledger_form=form), status(form))
 
 
 # ---- exports --------------------------------------------------------------------------------
@@ -531,14 +512,11 @@ def edit_rubric(rubric_id):
     form = forms.EditRubricForm(obj=rubric if request.method == "GET" else None)
     if request.method == "GET":
         form.criteria.data = operations.criteria_text(rubric)
-    if form.validate_on_submit():
-        done = submit(operations.update_rubric, rubric, actor=current_user, form=form, version=form.lock_version.data,
-                      name=form.name.data, criteria=form.criteria.data or "",
-                      redirect_to=url_for("reviews.rubrics"), success=_("评分表已保存。"))
-        if done:
-            return done
-    return render_template("portal/reviews/rubric_edit.html", rubric=rubric, form=form,
-                           in_use=operations.rubric_in_use(rubric)), status(form)
+    done = submitted(form, operations.update_rubric, rubric, actor=current_user, version=form.lock_version.data,
+                     name=form.name.data, criteria=form.criteria.data or "",
+                     redirect_to=url_for("reviews.rubrics"), success=_("评分表已保存。"))
+    return done or (render_template("portal/reviews/rubric_edit.html", rubric=rubric, form=form,
+                                    in_use=operations.rubric_in_use(rubric)), status(form))
 
 
 # ---- agency quality record --------------------------------------------------------------------
