@@ -1,6 +1,7 @@
 """Screenshots of the pages issue 18 added, for the README: the grouped menu and the breadcrumb
-trail, a list with its bulk bar (letters, conference actions) and a bulk action's report, and
-the public search on a phone — each at desktop (1280 px) and phone (390 px) widths.
+trail, a list with its bulk bar (letters, conference actions) and a bulk action's report, the
+portal search, a letter's page with its timeline, the publishing preview, and the public search
+on a phone — each at desktop (1280 px) and phone (390 px) widths.
 
     .venv/bin/python -m bench.screenshots [--out docs/screenshots]
 
@@ -31,6 +32,7 @@ def demo_city(root: Path) -> tuple[object, str]:
     from portal.devserver import create_combined_app
     from portal.extensions import db
     from portal.publishing.search import health
+    from portal.search import index as portal_index
 
     url = f"sqlite:///{root / 'demo.db'}"
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "screenshots", "INSTANCE_DIR": str(root / "instance"),
@@ -46,6 +48,7 @@ def demo_city(root: Path) -> tuple[object, str]:
             seed()
             for thread in list(health._local_rebuild.values()):  # the public index the seeding started
                 thread.join(120)
+            portal_index.rebuild()  # and the portal's (the worker builds it after `make run`)
             db.session.remove()
     finally:
         account_models.generate_password_hash = scrypt
@@ -105,6 +108,21 @@ def shoot(base: str, out: Path) -> list[Path]:
             page.locator("fieldset.bulk").get_by_role("button", name="执行").click()
             page.wait_for_load_state()
             save("portal-actions-bulk", width)
+            # the portal search, grouped by kind
+            page.goto("/portal/search/?q=整改")
+            save("portal-search", width)
+            # a letter's page: items, working days left and its timeline
+            page.goto("/portal/inquiries/")
+            page.locator("table.grid tbody a").first.click()
+            page.wait_for_load_state()
+            save("portal-letter", width)
+            # the publishing preview: what is new, changed and withdrawn first
+            page.goto("/portal/publishing/")
+            for box in page.locator("input[name=kinds]").all():
+                box.check()
+            page.get_by_role("button", name="预览公开内容").click()
+            page.wait_for_load_state()
+            save("portal-publishing-preview", width)
             # the public search on a phone (and the desktop beside it)
             page.goto("/search?q=改造")
             save("public-search-filters", width)

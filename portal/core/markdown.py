@@ -1,4 +1,6 @@
 """Markdown rendered through the nh3 sanitiser: what users write can never run script."""
+import html as html_module
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -16,3 +18,9 @@ def render_markdown(text: str | None) -> Markup:
     clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                       url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
     return Markup(clean)
+
+
+def plain_text(text: str | None) -> str:
+    """What a reader sees of the Markdown, without its markup (for search documents and snippets)."""
+    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    return html_module.unescape(nh3.clean(html, tags=set())).strip()

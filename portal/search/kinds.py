@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from portal.core.markdown import plain_text
 from portal.core.permissions import can, visible
 from portal.extensions import db
 
@@ -75,7 +76,7 @@ def _goal(goal):
 
 def _meeting(meeting):
     return (_join(meeting.year, _l("第%(n)s次联席会议", n=meeting.number)),
-            _join(meeting.agenda, meeting.minutes, meeting.place))
+            _join(plain_text(meeting.agenda), plain_text(meeting.minutes), meeting.place))
 
 
 def _action(action):

@@ -88,3 +88,16 @@ def test_rebuild_command(live_index, world, app):
     assert result.exit_code == 0, result.output
     assert "indexed 4 records" in result.output  # the letter, two problems, the document
     assert ("problem", mine.id) in _found(world.finance, PHRASE)
+
+
+def test_minutes_are_indexed_as_read_not_as_markdown():
+    """A snippet of the minutes shows the words, never the writer's ## and ** markup."""
+    from portal.conference.models import Meeting
+    from portal.search import index
+    from portal.search.kinds import KINDS
+
+    meeting = Meeting(year=2026, number=9, place="市财政局", agenda="## 一、听取汇报",
+                      minutes="会议认为，**成果共用**取得进展。<script>x()</script>")
+    body = index.document(KINDS["meeting"], meeting)["body"]
+    assert "一、听取汇报" in body and "成果共用取得进展" in body
+    assert "**" not in body and "##" not in body and "script" not in body
