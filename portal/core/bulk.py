@@ -50,21 +50,35 @@ class BulkOutcome:
     missing: int = 0  # ticked ids that are gone or not the actor's to see
 
 
-def run(actor, model, ids: Iterable[int], step: Callable, *, name: Callable[[object], str]) -> BulkOutcome:
+def run(actor, model, ids: Iterable[int], step: Callable, *, name: Callable[[object], str],
+        first: Callable[[], None] | None = None, locks: Callable[[object], object | None] | None = None
+        ) -> BulkOutcome:
     """`step(record)` on each ticked record `actor` may see, in id order, each in a savepoint; a
-    `DomainError` refuses that row only. On PostgreSQL every row's lock is taken first, in id
-    order: a step's audit entry holds the audit chain's lock to the end of the transaction, so
-    two requests locking row by row (A: row 1, then the chain; B: row 3, waiting for the chain;
-    A: row 3) would deadlock on overlapping ticks."""
+    `DomainError` refuses that row only.
+
+    Every row's lock is taken before the first step (PostgreSQL; SQLite's write transactions
+    are IMMEDIATE): a step's audit entry holds the audit chain's lock until the commit, so two
+    requests locking row by row on overlapping ticks would deadlock (A: row 1, then the chain;
+    B: row 3, then waits for the chain; A waits for row 3). `first` is the module's own
+    serialising lock that its one-record operation takes before any row (publishing's), taken
+    before the rows so the order stays the operation's; `locks(record)` is the row the step
+    moves when it is not the ticked record itself (a project's goal), locked with it."""
     from portal.core.permissions import visible
+    from portal.core.writes import lock
 
     wanted = sorted(set(ids or ()))
     if not wanted:
         raise DomainError(_("请先勾选记录。"), field="ids")
+    if first is not None:
+        first()
     stmt = visible(actor, model).where(model.id.in_(wanted)).order_by(model.id)
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=model.__table__).execution_options(populate_existing=True)
+        # FOR NO KEY UPDATE: a step inserting a row that refers to another ticked record (its
+        # foreign-key check takes KEY SHARE on it) is not blocked by this request's own locks
+        stmt = stmt.with_for_update(of=model.__table__, key_share=True).execution_options(populate_existing=True)
     records = list(db.session.execute(stmt).unique().scalars())
+    for row in filter(None, map(locks, records) if locks else ()):
+        lock(row)
     outcome = BulkOutcome(missing=len(wanted) - len(records))
     for record in records:
         label = name(record)

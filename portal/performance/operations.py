@@ -553,7 +553,8 @@ def bulk_review(*, actor, action: str, ids, grade=None, comment: str = "") -> bu
             raise DomainError(_("尚未填报绩效目标。"))
         review_goal(goal, action, grade, comment, actor=actor)
 
-    return bulk.run(actor, Project, ids, step, name=lambda p: f"{p.code} {p.name}")
+    return bulk.run(actor, Project, ids, step, name=lambda p: f"{p.code} {p.name}",
+                    locks=lambda p: p.current_goal)  # the goal is the row `review_goal` moves
 
 
 def revise_goal(goal: PerformanceGoal, reason: str, *, actor) -> PerformanceGoal:

@@ -148,6 +148,7 @@ def bulk_withdraw(*, actor, ids, comment: str = "") -> bulk.BulkOutcome:
     if not (comment or "").strip():
         raise DomainError(_("请填写撤回说明（将向公众公示）。"), field="comment")
     return bulk.run(actor, Snapshot, ids, lambda snapshot: withdraw(snapshot, actor=actor, note=comment),
+                    first=serialise_publications,  # the publishing lock before the rows', as `withdraw` takes them
                     name=lambda s: _("%(project)s（%(kind)s）", project=s.project_name, kind=s.kind.label))
 
 
