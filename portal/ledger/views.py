@@ -19,7 +19,7 @@ from portal.core.excel import uploaded_xlsx, xlsx_response
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
 from portal.core.redirects import safe_next
-from portal.core.writes import DOMAIN_ERROR_STATUS, show_error, status, submit
+from portal.core.writes import DOMAIN_ERROR_STATUS, show_error, status, submit, submitted
 from portal.extensions import db
 from portal.ledger import charts, excel_io, operations
 from portal.ledger.forms import (
@@ -348,13 +348,10 @@ def submit_for_closing(problem_id):
 def extension(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ExtensionForm()
-    if form.validate_on_submit():
-        done = submit(operations.request_extension, problem, actor=current_user, new_deadline=form.new_deadline.data,
-                      reason=form.reason.data, form=form, redirect_to=_to_detail(problem_id),
-                      success=_("已提交延期申请。"))
-        if done:
-            return done
-    return _detail(problem, extension_form=form)
+    done = submitted(form, operations.request_extension, problem, actor=current_user, new_deadline=form.new_deadline.data,
+                     reason=form.reason.data, redirect_to=_to_detail(problem_id),
+                     success=_("已提交延期申请。"))
+    return done or _detail(problem, extension_form=form)
 
 
 @bp.post("/extensions/<int:extension_id>/<decision>")
@@ -365,13 +362,10 @@ def decide(extension_id, decision):
     problem = ext.problem
     require(current_user, "decide_extension", problem)
     form = DecisionForm()
-    if form.validate_on_submit():
-        done = submit(operations.decide_extension, ext, actor=current_user, approve=decision == "approve",
-                      comment=form.comment.data, form=form, redirect_to=_to_detail(problem.id),
-                      success=_("已处理延期申请。"))
-        if done:
-            return done
-    return _detail(problem, decision_form=form)
+    done = submitted(form, operations.decide_extension, ext, actor=current_user, approve=decision == "approve",
+                     comment=form.comment.data, redirect_to=_to_detail(problem.id),
+                     success=_("已处理延期申请。"))
+    return done or _detail(problem, decision_form=form)
 
 
 def _verified(problem) -> str:
@@ -419,13 +413,10 @@ def long_term(problem_id):
 def milestone(problem_id):
     problem = load_or_404(Problem, problem_id, "manage")
     form = MilestoneForm()
-    if form.validate_on_submit():
-        done = submit(operations.add_milestone, problem, actor=current_user, title=form.title.data,
-                      due_date=form.due_date.data, form=form, redirect_to=_to_detail(problem_id),
-                      success=_("已添加阶段目标。"))
-        if done:
-            return done
-    return _detail(problem, milestone_form=form)
+    done = submitted(form, operations.add_milestone, problem, actor=current_user, title=form.title.data,
+                     due_date=form.due_date.data, redirect_to=_to_detail(problem_id),
+                     success=_("已添加阶段目标。"))
+    return done or _detail(problem, milestone_form=form)
 
 
 @bp.post("/milestones/<int:milestone_id>/done")
