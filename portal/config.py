@@ -76,6 +76,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "PORTAL_BASE_URL": env("PORTAL_BASE_URL", "http://127.0.0.1:5000/portal/"),
         "SITE_NAME": env("SITE_NAME", "临州市预算绩效信息公开"),
         "PORTAL_NAME": env("PORTAL_NAME", "财审协同绩效监督平台"),
+        # 市级 or 省级: at province scale the work assessment's departments are 省直部门 (portal/core/roles.py)
+        "JURISDICTION_LEVEL": env("JURISDICTION_LEVEL", "city"),  # city | province
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -2,7 +2,8 @@
 draft, one awaiting assessment, one with the expert, one sent back 调整后支持 and being revised,
 one supported after revision, supported ones, three not supported (建议取消) and a withdrawn
 one — by finance, by the expert and by a drawn agency. The city's rule comes into force with the
-2027 budget (from_year), so the 2025–2026 demo projects are not held up. Deterministic."""
+2027 budget (from_year), so the 2025–2026 demo projects are not held up. The year's figures
+(事前绩效评估情况) are published on the public site by the publishing demo. Deterministic."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -114,3 +115,4 @@ def seed(ctx: dict) -> None:
             operations.conclude(assessment, actor=finance, recommended_amount=recommended,
                                 opinion="修改后的方案压缩了规模、细化了指标，予以支持。")
     ctx["assessment_year"] = YEAR
+    ctx.setdefault("year_figures", {})["ex_ante"] = YEAR  # 事前绩效评估情况: published by the publishing demo

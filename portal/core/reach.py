@@ -11,7 +11,7 @@ finance officer's, and a review expert (who sits in the finance bureau) reaches 
 bureau's — only the reviews assigned to them."""
 from __future__ import annotations
 
-from portal.core.roles import OrgKind, Role
+from portal.core.roles import OrgKind, Role, is_county_bureau
 
 READ, WRITE = "read", "write"
 
@@ -33,6 +33,7 @@ TEAM_MEMBER = "teams they sit on (联合评价组成员)"
 CIRCULATED = "circulated assessments (已通报)"
 OWN_CIRCULATED = "own organisation's, once circulated"
 SUBMITTED_PACKAGES = "submitted packages (已报送)"
+OWN_COUNTY = "own county's, and teams they sit on"
 
 # ---- record kinds ----------------------------------------------------------------------------
 KINDS: dict[str, str] = {
@@ -124,6 +125,17 @@ REACH: dict[Role, dict[str, tuple[str | None, str | None]]] = {
     Role.AUDIT_ADMIN: {"audit_log": (ALL, None), "user": (SELF, None)},
 }
 
+# A county finance bureau (县（市、区）财政局: a finance bureau under another, portal/core/roles.py) is
+# itself a subject of the work assessment, not its assessor: in joint oversight its staff reach
+# their own county only, whatever their roles reach at the province's bureau. kind → (read, write),
+# each taking the place of whatever the user's roles give on that kind (a role with no reach on it
+# keeps none); a kind left out here is as REACH says.
+COUNTY: dict[str, tuple[str | None, str | None]] = {
+    "scorecard": (OWN_CIRCULATED, None),  # its own card (and its departments'), once circulated
+    "team": (OWN_COUNTY, TEAM_MEMBER),  # teams on its county's evaluations, or that its staff sit on
+    "package": (None, None),  # the province's packages for the People's Congress are not the county's
+}
+
 
 def effective_roles(user) -> set[Role]:
     """The user's roles that count in their organisation (an inactive user has none)."""
@@ -141,6 +153,9 @@ def scopes(user, kind: str, mode: str = READ) -> set[str]:
         scope = REACH.get(role, {}).get(kind, (None, None))[index]
         if scope is not None:
             found.add(scope)
+    if found and kind in COUNTY and is_county_bureau(user.organisation):
+        narrowed = COUNTY[kind][index]
+        return {narrowed} if narrowed is not None else set()
     return found
 
 
@@ -170,4 +185,7 @@ def markdown_table() -> str:
             who = f"{role.zh} `{role.value}` (in {home})" if first else ""
             lines.append(f"| {who} | {words} | {read or '—'} | {write or '—'} |")
             first = False
+    for kind, (read, write) in COUNTY.items():
+        who = "any role, in a county finance bureau (a finance bureau under another)" if kind == next(iter(COUNTY)) else ""
+        lines.append(f"| {who} | {KINDS[kind]} | {read or '—'} | {write or '—'} |")
     return "\n".join(lines) + "\n"

@@ -17,6 +17,21 @@ class OrgKind(LabelledEnum):
 BUREAUS = (OrgKind.FINANCE_BUREAU, OrgKind.AUDIT_BUREAU)
 
 
+def is_county_bureau(org) -> bool:
+    """县（市、区）财政局: a finance bureau under another (the province's or the city's) — there is no
+    kind of its own; the top finance bureau is the one without a parent."""
+    return org is not None and org.kind == OrgKind.FINANCE_BUREAU and org.parent_id is not None
+
+
+def province_scale() -> bool:
+    """Whether the installation is a province's (省级) rather than a city's (市级): the configuration's
+    JURISDICTION_LEVEL. County bureaus do not tell (a city has counties too). Outside an
+    application, a city."""
+    from flask import current_app, has_app_context
+
+    return has_app_context() and current_app.config.get("JURISDICTION_LEVEL", "city") == "province"
+
+
 class Role(LabelledEnum):
     ADMIN = "admin", "系统管理员", "Administrator"
     FINANCE_OFFICER = "finance_officer", "财政绩效管理人员", "Finance performance officer"

@@ -50,7 +50,7 @@ def assessment(year):
     return render_template("portal/oversight/assessment.html", assessment=assessment, kinds=SubjectKind,
                            cards=cards, can_compute=can(current_user, "compute", assessment),
                            can_publish=can(current_user, "publish", assessment),
-                           automatic=indicators.AUTOMATIC)
+                           can_circular=can(current_user, "circular", assessment), automatic=indicators.AUTOMATIC)
 
 
 @bp.post("/assessments/<int:year>/recompute")

@@ -13,6 +13,7 @@ from docx.shared import Pt
 from portal.conference.minutes_docx import RED, _font, _red_rule, _run
 from portal.core import clock
 from portal.core.formatting import cn_date
+from portal.core.roles import province_scale
 from portal.oversight.models import AssessmentState, SubjectKind
 
 
@@ -79,7 +80,9 @@ def circular_document(assessment, cards, *, issuer: str) -> io.BytesIO:
     _paragraph(doc, issuer, indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     _paragraph(doc, cn_date(assessment.published_at or clock.now()), indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT)
     doc.add_paragraph()
-    cc = _paragraph(doc, "抄送：市政府办公室，市人大常委会预算工作委员会，市审计局，联席会议办公室。", size=14, indent=False)
+    copied = ("省政府办公厅，省人大常委会预算工作委员会，省审计厅" if province_scale()
+              else "市政府办公室，市人大常委会预算工作委员会，市审计局")
+    cc = _paragraph(doc, f"抄送：{copied}，联席会议办公室。", size=14, indent=False)
     _red_rule(cc)
     buffer = io.BytesIO()
     doc.save(buffer)

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import Organisation, User
 from portal.core import clock
 from portal.core.db import enum_column
-from portal.core.enums import LabelledEnum
+from portal.core.enums import LabelledEnum, current_language
 from portal.core.registry import register_record_type
+from portal.core.roles import province_scale
 from portal.core.versions import Versioned
 from portal.extensions import db
 from portal.performance.models import Evaluation, Grade
@@ -125,6 +126,13 @@ class TeamOpinion(db.Model):
 class SubjectKind(LabelledEnum):
     DEPARTMENT = "department", "市直部门", "Department"
     COUNTY = "county", "县（市、区）财政局", "County finance bureau"
+
+    @property
+    def label(self) -> str:
+        """At province scale (JURISDICTION_LEVEL) the departments are the province's: 省直部门."""
+        if self is SubjectKind.DEPARTMENT and province_scale():
+            return "Provincial department" if current_language() == "en" else "省直部门"
+        return super().label
 
 
 class AssessmentState(LabelledEnum):

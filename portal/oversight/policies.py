@@ -5,7 +5,9 @@ Teams: the bureaus, the conference and the congress read every team; a budget un
 agency's staff only the teams they sit on. Finance forms the team (adds and removes members);
 the lead and the members add opinions; an observer reads only; the lead finalises. Scorecards:
 finance computes and scores them; once the year is circulated (已通报) the conference, the
-congress and the bureaus read them all and a department its own. Packages: finance builds and
+congress and the bureaus read them all and a department its own. A county finance bureau
+(县级财政局) reaches its own county only (reach.COUNTY): its own card once circulated, the teams on
+its county's evaluations or that its staff sit on, and no package. Packages: finance builds and
 submits them; the others read the submitted ones."""
 import sqlalchemy as sa
 
@@ -22,7 +24,7 @@ from portal.oversight.models import (
     TeamState,
     WorkAssessment,
 )
-from portal.performance.models import Evaluation, EvaluationMode
+from portal.performance.models import Evaluation, EvaluationMode, Project
 
 
 def _member(user, team: JointTeam) -> TeamMember | None:
@@ -37,8 +39,11 @@ def team_policy(user, action, team) -> bool:
         return reach.reaches_all(user, "team", reach.WRITE)
     member = _member(user, team)
     if action == "view":
-        return reach.reaches_all(user, "team") or (member is not None
-                                                   and reach.has_scope(user, "team", reach.TEAM_MEMBER))
+        if reach.reaches_all(user, "team"):
+            return True
+        if reach.has_scope(user, "team", reach.OWN_COUNTY):  # a county bureau: its county's, or its own seat
+            return member is not None or team.evaluation.project.department_id in org_subtree_ids(user.organisation_id)
+        return member is not None and reach.has_scope(user, "team", reach.TEAM_MEMBER)
     if action == "form":  # add or remove members: finance, while the team works
         return team.state == TeamState.WORKING and reach.reaches_all(user, "team", reach.WRITE)
     if team.state != TeamState.WORKING or member is None:
@@ -56,8 +61,13 @@ def team_policy(user, action, team) -> bool:
 def visible_teams(user, stmt):
     if reach.reaches_all(user, "team"):
         return stmt
+    seats = JointTeam.id.in_(sa.select(TeamMember.team_id).where(TeamMember.user_id == user.id))
+    if reach.has_scope(user, "team", reach.OWN_COUNTY):
+        county = (sa.select(Evaluation.id).join(Project, Evaluation.project_id == Project.id)
+                  .where(Project.department_id.in_(org_subtree_ids(user.organisation_id))))
+        return stmt.where(sa.or_(seats, JointTeam.evaluation_id.in_(county)))
     if reach.has_scope(user, "team", reach.TEAM_MEMBER):
-        return stmt.where(JointTeam.id.in_(sa.select(TeamMember.team_id).where(TeamMember.user_id == user.id)))
+        return stmt.where(seats)
     return stmt.where(sa.false())
 
 

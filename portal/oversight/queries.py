@@ -9,6 +9,7 @@ from flask import url_for
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.core.permissions import visible
+from portal.core.roles import is_county_bureau
 from portal.extensions import db
 from portal.oversight.models import (
     CongressPackage,
@@ -53,11 +54,6 @@ def departments() -> list[Organisation]:
                    sa.or_(Organisation.parent_id.is_(None), parent.kind != OrgKind.BUDGET_UNIT))
             .order_by(Organisation.code, Organisation.id))
     return list(db.session.scalars(stmt))
-
-
-def is_county_bureau(org: Organisation | None) -> bool:
-    """县（市、区）财政局: a finance bureau under another (the province's or the city's)."""
-    return org is not None and org.kind == OrgKind.FINANCE_BUREAU and org.parent_id is not None
 
 
 def subjects(year: int) -> list[Subject]:

@@ -12,8 +12,9 @@ from docx import Document
 
 from portal.accounts.models import OrgKind, Role
 from portal.core.notifications import Notification
+from portal.core.roles import is_county_bureau
 from portal.extensions import db
-from portal.oversight import operations, queries
+from portal.oversight import operations
 from portal.oversight.models import SubjectKind
 from portal.performance.models import GoalState, PerformanceGoal, Project
 from tests.factories import make_org, make_project, make_user
@@ -57,7 +58,7 @@ def _coverage(org_ids) -> tuple[int, int]:
 
 def test_county_bureaus_are_scored_over_their_departments(app, db, world, client, login):
     qingyang, taoyuan, qingyang_orgs, taoyuan_orgs, clerk, liaison = _province(world)
-    assert queries.is_county_bureau(qingyang) and not queries.is_county_bureau(world.finance_bureau)
+    assert is_county_bureau(qingyang) and not is_county_bureau(world.finance_bureau)
     assessment = operations.compute(YEAR, actor=world.finance)
     cards = {c.organisation.name: c for c in assessment.scorecards}
     assert set(cards) == {world.department.name, "清阳县财政局", "桃源市财政局"}  # county departments: in their county
