@@ -86,13 +86,13 @@ def seed(ctx: dict) -> None:
             amount = Decimal(rng.choice([30, 50, 80, 120, 200, 350, 500, 800, 1200, 2500])) * 10000 \
                 + Decimal(rng.randint(0, 99)) * 1000
             prefix = "" if unit is dept else unit.short_name
-            name = f"{year}年{prefix}{subject}项目"
+            name = f"{year}年{prefix}{subject}" + ("" if subject.endswith("项目") else "项目")
             if dname == "专项债券项目":
                 name = f"{year}年城市更新专项债券项目（{n // len(units) + 1}期）"
             project = Project(code=f"{year}{unit.code}{serial:04d}", name=name[:200], year=year, kind=kind,
                               budget_type=budget_type, unit=unit, department=dept, initial_budget=amount,
                               annual_budget=amount, executed=Decimal(0),
-                              description=f"{unit.name}实施的{subject}项目（演示数据）。")
+                              description=f"{unit.name}实施的{subject.removesuffix('项目')}项目（演示数据）。")
             db.session.add(project)
             goal = PerformanceGoal(project=project, version=1, state=GoalState.APPROVED,
                                    overall_goal=f"完成{subject}任务，资金规范使用，{direction[6]}达到预期，"
