@@ -2,6 +2,7 @@
 guard so that a benchmark prints what went wrong instead of failing a build."""
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import sqlite3
@@ -97,6 +98,17 @@ def guarded(benchmark: str, fn: Callable[[], list[Figure]]) -> list[Figure]:
     except Exception as error:  # a benchmark never fails the build
         traceback.print_exc(file=sys.stderr)
         return [Figure(benchmark, "(not measured)", None, "", note=f"{type(error).__name__}: {error}"[:200])]
+
+
+def database_main(benchmark: str, measure: Callable[[str, int], list[Figure]], description: str,
+                  argv=None) -> None:
+    """The command line of a benchmark over one database: `--database-url URL [--runs 20]`, then
+    `measure(url, runs)`'s figures printed (guarded)."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args(argv)
+    print_figures(guarded(benchmark, lambda: measure(args.database_url, args.runs)))
 
 
 def print_figures(figures: list[Figure], stream=None) -> None:

@@ -6,10 +6,9 @@ PAGES is plain configuration: paths are the portal blueprints' routes (ledger `/
 creates; a page that answers 404 is reported as not available."""
 from __future__ import annotations
 
-import argparse
 import tempfile
 
-from bench.common import Figure, guarded, latency_figures, print_figures, timed
+from bench.common import Figure, database_main, latency_figures, timed
 
 # (name, path, username)
 PAGES = [
@@ -67,11 +66,7 @@ def measure(database_url: str, runs: int = 20, pages=None) -> list[Figure]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args(argv)
-    print_figures(guarded("portal", lambda: measure(args.database_url, args.runs)))
+    database_main("portal", measure, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,10 @@
   list's export (`/projects?export=xlsx`), through the test client."""
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 
-from bench.common import Figure, guarded, latency_figures, print_figures, timed
+from bench.common import Figure, database_main, latency_figures, timed
 
 QUERIES = ["资金", "专项资金未按规定用途使用", "教育", "审计报告", "绩效目标", "棚户区改造", "医院", "债券",
            "整改", "资金闲置", "农村饮水", "联席会议", "政府采购", "第一中学", "项目未按期完工", "老旧小区"]
@@ -108,11 +107,7 @@ def measure(database_url: str, runs: int = 20) -> list[Figure]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--runs", type=int, default=20)
-    args = parser.parse_args(argv)
-    print_figures(guarded("portal search", lambda: measure(args.database_url, args.runs)))
+    database_main("portal search", measure, __doc__, argv)
 
 
 if __name__ == "__main__":

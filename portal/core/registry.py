@@ -1,6 +1,7 @@
 """Where workflow modules plug in without touching each other's code: navigation entries,
 dashboard panels, reminder checks, demo-data seeders and record types (for attachment and
-audit links). Each module's `init_app(app)` registers its own."""
+audit links). Each module's `init_app(app)` registers its own (`register_module` for the parts
+every workflow module has)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -169,6 +170,23 @@ def register_year_figures(name: str, label, build: Callable) -> None:
 
 def register_overview_section(render: Callable, *, order: int = 500) -> None:
     _add_unique(OVERVIEW_SECTIONS, DashboardPanel(order, render), key=lambda p: f"{p.render.__module__}.{p.render.__qualname__}")
+
+
+def register_module(app, blueprint, *, dashboard: tuple[Callable, int] | None = None,
+                    overview: tuple[Callable, int] | None = None, reminders: dict[str, Callable] | None = None,
+                    seeder: tuple[Callable, int] | None = None) -> None:
+    """A workflow module's wiring beside its menu entries (`register_nav`): its blueprint, its
+    dashboard panel and joint-overview section as `(render, order)`, its reminder checks by name,
+    and its demo seeder as `(seed, order)` under the blueprint's name."""
+    app.register_blueprint(blueprint)
+    if dashboard:
+        register_dashboard(dashboard[0], order=dashboard[1])
+    if overview:
+        register_overview_section(overview[0], order=overview[1])
+    for name, check in (reminders or {}).items():
+        register_reminder_check(name, check)
+    if seeder:
+        register_seeder(blueprint.name, seeder[0], order=seeder[1])
 
 
 # Checks one module puts in front of another's step without the other importing it (先评估后入库:

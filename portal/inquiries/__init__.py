@@ -5,27 +5,17 @@ def init_app(app):
     import click
     from flask_babel import lazy_gettext as _l
 
-    from portal.core.registry import (
-        register_dashboard,
-        register_nav,
-        register_overview_section,
-        register_reminder_check,
-        register_seeder,
-    )
+    from portal.core.registry import register_module, register_nav
     from portal.inquiries import api, panels, policies, reminders, workdays  # noqa: F401  (registers policies, API)
     from portal.inquiries.demo import seed
+    from portal.inquiries.models import Letter
     from portal.inquiries.views import bp
 
-    app.register_blueprint(bp)
-    from portal.inquiries.models import Letter
-
+    register_module(app, bp, dashboard=(panels.dashboard_panel, 200), overview=(panels.overview_section, 200),
+                    reminders={"inquiries": reminders.check, "holidays": reminders.holiday_schedule},
+                    seeder=(seed, 300))
     register_nav(_l("函询"), "inquiries.index", order=200, needs=(Letter, "view"), group="collaboration")
-    register_dashboard(panels.dashboard_panel, order=200)
-    register_overview_section(panels.overview_section, order=200)
-    register_reminder_check("inquiries", reminders.check)
-    register_reminder_check("holidays", reminders.holiday_schedule)
     app.add_template_global(workdays.deadline_notice, "deadline_notice")
-    register_seeder("inquiries", seed, order=300)
 
     @app.cli.group("inquiries")
     def group():

@@ -323,25 +323,19 @@ def _report(form) -> dict:
 def progress(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ProgressForm()
-    if form.validate_on_submit():
-        done = submit(operations.record_progress, problem, actor=current_user, not_done_reason=form.not_done_reason.data,
-                      **_report(form), form=form, redirect_to=_to_detail(problem_id),
-                      success=_("已报送整改进展。"))
-        if done:
-            return done
-    return _detail(problem, progress_form=form)
+    done = submitted(form, operations.record_progress, problem, actor=current_user,
+                     not_done_reason=form.not_done_reason.data, **_report(form),
+                     redirect_to=_to_detail(problem_id), success=_("已报送整改进展。"))
+    return done or _detail(problem, progress_form=form)
 
 
 @bp.post("/<int:problem_id>/submit", endpoint="submit")
 def submit_for_closing(problem_id):
     problem = load_or_404(Problem, problem_id, "rectify")
     form = ProgressForm(prefix="s")
-    if form.validate_on_submit():
-        done = submit(operations.submit, problem, actor=current_user, **_report(form), form=form,
-                      redirect_to=_to_detail(problem_id), success=_("已申请销号，等待财政、审计核实。"))
-        if done:
-            return done
-    return _detail(problem, submit_form=form)
+    done = submitted(form, operations.submit, problem, actor=current_user, **_report(form),
+                     redirect_to=_to_detail(problem_id), success=_("已申请销号，等待财政、审计核实。"))
+    return done or _detail(problem, submit_form=form)
 
 
 @bp.post("/<int:problem_id>/extension")
@@ -399,14 +393,11 @@ def verify(problem_id):
 def long_term(problem_id):
     problem = load_or_404(Problem, problem_id, "manage")
     form = LongTermForm()
-    if form.validate_on_submit():
-        milestones = [(form.milestone_title.data, form.milestone_due.data)] if form.milestone_title.data else []
-        done = submit(operations.mark_long_term, problem, actor=current_user, reason=form.reason.data,
-                      milestones=milestones, expected_state=form.state.data or None, form=form,
-                      redirect_to=_to_detail(problem_id), success=_("已转为长期整改。"))
-        if done:
-            return done
-    return _detail(problem, long_term_form=form)
+    milestones = [(form.milestone_title.data, form.milestone_due.data)] if form.milestone_title.data else []
+    done = submitted(form, operations.mark_long_term, problem, actor=current_user, reason=form.reason.data,
+                     milestones=milestones, expected_state=form.state.data or None,
+                     redirect_to=_to_detail(problem_id), success=_("已转为长期整改。"))
+    return done or _detail(problem, long_term_form=form)
 
 
 @bp.post("/<int:problem_id>/milestones")

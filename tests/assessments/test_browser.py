@@ -4,20 +4,10 @@ and supports; only then is the goal submitted."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_project
+from tests.factories import browser_sign_in, make_project
 from tests.performance.factories import make_goal
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, username):
-    page.goto("about:blank")  # no request of the last page still in flight (each answer renews the session cookie)
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def _score(page, scores):
@@ -35,7 +25,7 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     project_id, expert_name = project.id, world.expert.display_name
     db.session.commit()
 
-    _login(page, "t_unit")
+    browser_sign_in(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}/goal")
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("须先申报事前绩效评估")).to_be_visible()
@@ -56,26 +46,26 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     page.get_by_role("button", name="提交评估申请").click()
     expect(page.get_by_text("已提交评估申请。")).to_be_visible()
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(detail)
     page.get_by_label("评估方式").select_option("experts")
     page.get_by_label(expert_name).check()
     page.get_by_role("button", name="组织评估").click()
     expect(page.get_by_text("已组织评估。")).to_be_visible()
 
-    _login(page, "t_expert")
+    browser_sign_in(page, "t_expert")
     page.goto(detail)
     _score(page, {"立项必要性": "20", "投入经济性": "12", "绩效目标合理性": "14", "实施方案可行性": "14",
                   "筹资合规性": "10"})  # 70: 调整后支持
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(detail)
     page.get_by_label("建议安排金额（元）").fill("6000000")
     page.get_by_label("评估意见").fill("建议压缩建设规模后支持。")
     page.get_by_role("button", name="作出结论").click()
     expect(page.get_by_text("评估结论：调整后支持（70.00分）。")).to_be_visible()
 
-    _login(page, "t_unit")
+    browser_sign_in(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}/goal")
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("调整后支持")).to_be_visible()
@@ -88,7 +78,7 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     page.get_by_role("button", name="重新提交评估申请").click()
     expect(page.get_by_text("已提交评估申请。")).to_be_visible()
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(detail)
     page.get_by_label("评估方式").select_option("finance")
     page.get_by_role("button", name="组织评估").click()
@@ -99,7 +89,7 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     page.get_by_role("button", name="作出结论").click()
     expect(page.get_by_text("评估结论：予以支持（88.00分）。")).to_be_visible()
 
-    _login(page, "t_unit")
+    browser_sign_in(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}/goal")
     page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_text("绩效目标已提交审核")).to_be_visible()

@@ -3,20 +3,10 @@ ledger bulk action that lands back on the ledger with its message — in a real 
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.factories import browser_sign_in
 from tests.ledger.conftest import make_problem
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, username):
-    page.goto("about:blank")  # no answer of the last page still in flight
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def test_language_switch_both_ways_on_the_portal(page, world, live_server):
@@ -28,7 +18,7 @@ def test_language_switch_both_ways_on_the_portal(page, world, live_server):
     page.wait_for_url("**/portal/login")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/ledger/?year=2026")
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/portal/ledger/?year=2026")
@@ -45,7 +35,7 @@ def test_a_ledger_bulk_action_lands_on_the_ledger(page, world, db):
     problem = make_problem(world)
     number, year = problem.number, problem.year
     db.session.commit()  # and no read of the test's own afterwards: SQLite would hold the server's write
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(f"/portal/ledger/?year={year}")
     page.get_by_label(f"选择 {number}").check()
     page.locator("fieldset.bulk select[name=action]").select_option("assign")
@@ -54,8 +44,6 @@ def test_a_ledger_bulk_action_lands_on_the_ledger(page, world, db):
     page.wait_for_url(f"**/portal/ledger/?year={year}")  # before: /ledger/…, the public site's 404
     expect(page.get_by_text("已处理 1 个问题。")).to_be_visible()
     expect(page.locator("table.ledger tbody tr", has_text=number)).to_contain_text("张明")
-
-
 
 
 def test_changed_pages_read_events_in_words_and_screenshots(page, world, db):
@@ -71,7 +59,7 @@ def test_changed_pages_read_events_in_words_and_screenshots(page, world, db):
                   after={"person_responsible": "张明"})
     number, url = problem.number, f"/portal/ledger/{problem.id}"
     db.session.commit()
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     out = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
         page.set_viewport_size({"width": width, "height": height})

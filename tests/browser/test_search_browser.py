@@ -6,21 +6,11 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD
+from tests.factories import browser_sign_in
 from tests.ledger.conftest import make_problem
 
 pytestmark = pytest.mark.browser
 PHRASE = "校舍抗震加固"
-
-
-def _login(page, username):
-    page.goto("about:blank")  # no request of the last page still in flight
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def test_header_search_opens_a_result_and_a_list_sorts(page, world, db, app, monkeypatch):
@@ -35,7 +25,7 @@ def test_header_search_opens_a_result_and_a_list_sorts(page, world, db, app, mon
     make_problem(world, unit=world.department, amount="100000", description="政府采购程序不规范")
     outbox.drain()
 
-    _login(page, "t_unit")
+    browser_sign_in(page, "t_unit")
     page.keyboard.press("/")
     box = page.locator("#portal-search")
     expect(box).to_be_focused()

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from portal.ledger.excel_io import IMPORT_COLUMNS
-from tests.factories import PASSWORD
+from tests.factories import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -56,11 +56,7 @@ def test_a_2000_row_import_shows_a_moving_progress_bar(page, world, db, worker_t
     path = tmp_path / "台账.xlsx"
     _workbook(path)
     db.session.commit()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill("t_finance")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/ledger/import")
     page.set_input_files("input[type=file]", str(path))
     page.get_by_role("button", name="校验并导入").click()

@@ -11,19 +11,9 @@ from docx import Document
 from playwright.sync_api import expect
 
 from portal.extensions import db
-from tests.factories import PASSWORD, make_evaluation, make_project
+from tests.factories import browser_sign_in, make_evaluation, make_project
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, username):
-    page.goto("about:blank")  # no request of the last page still in flight
-    page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/portal/")
 
 
 def test_four_organisation_team_congress_opinion(page, world):
@@ -35,7 +25,7 @@ def test_four_organisation_team_congress_opinion(page, world):
         (world.agency, "列席观察"))]
     db.session.commit()
     db.session.close()  # no read transaction of the test's own open while the browser writes
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(url)
     for label, role in people:
         page.get_by_label("人员").select_option(label=label)
@@ -45,19 +35,19 @@ def test_four_organisation_team_congress_opinion(page, world):
     for side in ("人大预算工委", "审计局", "主管部门", "第三方机构"):
         expect(page.locator("#members").get_by_text(side, exact=True)).to_be_visible()
 
-    _login(page, "t_observer")
+    browser_sign_in(page, "t_observer")
     page.goto(url)
     expect(page.locator("#papers")).to_contain_text("评价底稿")
     page.get_by_label("意见").fill("建议补充资金使用效益的量化分析。")
     page.get_by_role("button", name="提交意见").click()
     expect(page.locator("#opinions")).to_contain_text("建议补充资金使用效益的量化分析。")
 
-    _login(page, "t_agency")  # the observer reads, and has no opinion form
+    browser_sign_in(page, "t_agency")  # the observer reads, and has no opinion form
     page.goto(url)
     expect(page.locator("#opinions")).to_contain_text("建议补充资金使用效益的量化分析。")
     expect(page.get_by_role("button", name="提交意见")).to_have_count(0)
 
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto(url)
     page.get_by_label("联合评价意见").fill("评价结论客观，同意报告提出的问题和建议。")
     page.get_by_role("button", name="定稿").click()
@@ -70,7 +60,7 @@ def test_finance_computes_scorecards_and_downloads_the_circular(page, world):
     names = {world.department.name, world.other_department.name}
     db.session.commit()
     db.session.close()
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/oversight/assessments")
     page.get_by_label("考核年度").fill("2025")
     page.get_by_role("button", name="计算考核得分").click()
@@ -104,7 +94,7 @@ def test_congress_downloads_the_years_package(page, world):
     finance_name = world.finance.display_name
     db.session.commit()
     db.session.close()
-    _login(page, "t_finance")
+    browser_sign_in(page, "t_finance")
     page.goto("/portal/oversight/packages")
     page.get_by_label("年度").fill("2025")
     page.get_by_role("button", name="生成材料包").click()
@@ -114,7 +104,7 @@ def test_congress_downloads_the_years_package(page, world):
     page.get_by_role("button", name="确认报送").click()
     expect(page.locator("#package-state")).to_contain_text("已报送")
 
-    _login(page, "t_observer")
+    browser_sign_in(page, "t_observer")
     page.goto("/portal/oversight/packages")
     page.get_by_role("link", name="随决算报送：绩效自评与重点评价").click()
     expect(page.locator("#submission")).to_contain_text(finance_name)
