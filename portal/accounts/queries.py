@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, User
+from portal.core.errors import NotPermitted
 from portal.core.permissions import visible
 from portal.extensions import db
 
@@ -29,3 +31,12 @@ def organisations_of_kind(kind: str = "") -> sa.Select:
     if kind in {k.value for k in OrgKind}:
         stmt = stmt.where(Organisation.kind == OrgKind(kind))
     return stmt
+
+
+def job_actor(job) -> User:
+    """The account that started a background job, for the job to act as: NotPermitted when it has
+    gone or been disabled since (a job never runs for an account that may no longer act)."""
+    actor = db.session.get(User, job.user_id) if job.user_id else None
+    if actor is None or not actor.is_active:
+        raise NotPermitted(_("提交任务的账号已停用，任务未执行。"))
+    return actor

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock, textextract
 from portal.core.errors import DomainError
+from portal.core.locale import N_
 from portal.extensions import db
 
 # kind -> (accepted file-name endings, MIME type)
@@ -129,24 +130,23 @@ def check_upload(filename: str, data: bytes, allowed: set[str] | None = None) ->
     return kind
 
 
+# Why a document was refused, by the limit it broke (core/textextract.py holds the limits).
+_LIMIT_MESSAGES = {
+    "entries": N_("文件“%(name)s”包含的部件过多（上限 %(n)s 个），已拒绝。"),
+    "uncompressed": N_("文件“%(name)s”解压后超过 %(mb)s MB，已拒绝。"),
+    "ratio": N_("文件“%(name)s”的压缩比异常（超过 %(n)s 倍），疑似压缩炸弹，已拒绝。"),
+    "pages": N_("文件“%(name)s”页数过多（上限 %(n)s 页），已拒绝。"),
+    "cells": N_("文件“%(name)s”的单元格过多（上限 %(n)s 个），已拒绝。"),
+    "time": N_("文件“%(name)s”解析超时（上限 %(s)s 秒），已拒绝。"),
+    "memory": N_("文件“%(name)s”解析所需内存过大（上限 %(mb)s MB），已拒绝。"),
+}
+
+
 def _limit_message(filename: str, limit) -> str:
-    """Why a document was refused (core/textextract.py holds the limits)."""
-    name, values, reason = filename, limit.values, limit.reason
-    if reason == "entries":
-        return _("文件“%(name)s”包含的部件过多（上限 %(n)s 个），已拒绝。", name=name, n=values["n"])
-    if reason == "uncompressed":
-        return _("文件“%(name)s”解压后超过 %(mb)s MB，已拒绝。", name=name, mb=values["mb"])
-    if reason == "ratio":
-        return _("文件“%(name)s”的压缩比异常（超过 %(n)s 倍），疑似压缩炸弹，已拒绝。", name=name, n=values["n"])
-    if reason == "pages":
-        return _("文件“%(name)s”页数过多（上限 %(n)s 页），已拒绝。", name=name, n=values["n"])
-    if reason == "cells":
-        return _("文件“%(name)s”的单元格过多（上限 %(n)s 个），已拒绝。", name=name, n=values["n"])
-    if reason == "time":
-        return _("文件“%(name)s”解析超时（上限 %(s)s 秒），已拒绝。", name=name, s=values["s"])
-    if reason == "memory":
-        return _("文件“%(name)s”解析所需内存过大（上限 %(mb)s MB），已拒绝。", name=name, mb=values["mb"])
-    return _("文件“%(name)s”超出处理限制，已拒绝。", name=name)
+    template = _LIMIT_MESSAGES.get(limit.reason)
+    if template is None:
+        return _("文件“%(name)s”超出处理限制，已拒绝。", name=filename)
+    return _(template, **{**limit.values, "name": filename})
 
 
 def save_upload(file_storage, *, actor, record=None, purpose: str = "", allowed: set[str] | None = None,

@@ -11,7 +11,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.models import User
+from portal.accounts.queries import job_actor
 from portal.core import background, clock
 from portal.core.errors import NotPermitted
 from portal.core.excel import write_xlsx
@@ -22,13 +22,6 @@ from portal.ledger.models import Problem
 from portal.ledger.queries import LedgerFilters
 
 IMPORT, EXPORT = "ledger.import", "ledger.export"
-
-
-def _actor(job) -> User:
-    actor = db.session.get(User, job.user_id) if job.user_id else None
-    if actor is None or not actor.is_active:
-        raise NotPermitted(_("提交任务的账号已停用，任务未执行。"))
-    return actor
 
 
 def error_rows(errors: list) -> list[tuple[int, str]]:
@@ -43,7 +36,7 @@ def error_rows(errors: list) -> list[tuple[int, str]]:
 
 @background.runner(IMPORT, label=_l("问题台账导入"))
 def run_import(job, payload, progress) -> background.Outcome:
-    actor = _actor(job)
+    actor = job_actor(job)
     if not can(actor, "import", Problem):
         raise NotPermitted(_("只有财政、审计工作人员可以导入问题。"))
     try:
@@ -61,7 +54,7 @@ def export_statement(actor, args: dict):
 
 @background.runner(EXPORT, label=_l("问题台账导出"))
 def run_export(job, payload, progress) -> background.Outcome:
-    actor = _actor(job)
+    actor = job_actor(job)
     stmt = export_statement(actor, payload.get("filters") or {})
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     progress(0, total=total)

@@ -623,12 +623,7 @@ def bulk_assign(problems, *, actor, person: str) -> int:
     person = (person or "").strip()
     if not person or len(person) > 60:
         raise DomainError(_("请填写整改责任人（不超过60字）。"), field="person")
-    for p in problems:
-        if p.person_responsible == person:
-            continue
-        before = {"person_responsible": p.person_responsible}
-        p.person_responsible = person
-        record_change(actor, "problem.assign", p, before=before, after={"person_responsible": person})
+    _set_each(problems, "person_responsible", person, actor=actor, action="problem.assign")
     return len(problems)
 
 
@@ -642,13 +637,18 @@ def bulk_deadline(problems, *, actor, deadline: date | None) -> int:
         if deadline < p.listed_on:
             raise DomainError(_("%(n)s：整改时限不能早于挂账日期（%(d)s）。", n=p.number, d=p.listed_on.isoformat()),
                               field="deadline")
-    for p in problems:
-        if p.deadline == deadline:
-            continue
-        before = {"deadline": p.deadline}
-        p.deadline = deadline
-        record_change(actor, "problem.deadline", p, before=before, after={"deadline": deadline})
+    _set_each(problems, "deadline", deadline, actor=actor, action="problem.deadline")
     return len(problems)
+
+
+def _set_each(problems, name: str, value, *, actor, action: str) -> None:
+    """`name` = `value` on every problem, with an audit entry for each one it changes."""
+    for p in problems:
+        if getattr(p, name) == value:
+            continue
+        before = {name: getattr(p, name)}
+        setattr(p, name, value)
+        record_change(actor, action, p, before=before, after={name: value})
 
 
 def bulk_remind(problems, *, actor) -> int:

@@ -11,7 +11,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.accounts.models import User
+from portal.accounts.queries import job_actor
 from portal.core import background
 from portal.core.errors import NotPermitted
 from portal.core.excel import write_xlsx
@@ -23,16 +23,9 @@ from portal.performance.models import PerformanceGoal, Project
 IMPORT, EXPORT = "performance.import_goals", "performance.export_goals"
 
 
-def _actor(job) -> User:
-    actor = db.session.get(User, job.user_id) if job.user_id else None
-    if actor is None or not actor.is_active:
-        raise NotPermitted(_("提交任务的账号已停用，任务未执行。"))
-    return actor
-
-
 @background.runner(IMPORT, label=_l("项目与绩效目标导入"))
 def run_import(job, payload, progress) -> background.Outcome:
-    actor = _actor(job)
+    actor = job_actor(job)
     if not can(actor, "create", Project):
         raise NotPermitted(_("您无权新建项目。"))
     report = excel_io.import_goal_workbook(background.input_bytes(job), actor=actor, progress=progress)
@@ -50,7 +43,7 @@ def export_statement(actor, args: dict):
 
 @background.runner(EXPORT, label=_l("绩效目标表导出"))
 def run_export(job, payload, progress) -> background.Outcome:
-    actor = _actor(job)
+    actor = job_actor(job)
     args = payload.get("filters") or {}
     stmt = export_statement(actor, args)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(
@@ -83,7 +76,7 @@ EXECUTION = "performance.import_execution"
 def run_execution_import(job, payload, progress) -> background.Outcome:
     from portal.performance import execution
 
-    actor = _actor(job)
+    actor = job_actor(job)
     try:
         report = execution.import_workbook(background.input_bytes(job), actor=actor, progress=progress)
     except execution.ExecutionRefused as refused:
