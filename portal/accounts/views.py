@@ -225,12 +225,19 @@ def users():
                            can_organisations=can(current_user, "edit", Organisation))
 
 
+def _to_edit(model: type, record_id: int | None):
+    """The record an edit page shows (404 when missing, 403 when not the user's to edit), or None
+    on the page that creates one, once the user may create it."""
+    if record_id is not None:
+        return load_or_404(model, record_id, "edit")
+    require(current_user, "edit", model)
+    return None
+
+
 @admin_bp.route("/users/new", methods=["GET", "POST"])
 @admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id=None):
-    user = load_or_404(User, user_id, "edit") if user_id is not None else None
-    if user is None:
-        require(current_user, "edit", User)
+    user = _to_edit(User, user_id)
     form = UserForm(obj=user)
     form.organisation_id.choices = queries.organisation_choices()
     if form.validate_on_submit():
@@ -288,9 +295,7 @@ def organisations():
 @admin_bp.route("/organisations/new", methods=["GET", "POST"])
 @admin_bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
 def edit_organisation(org_id=None):
-    org = load_or_404(Organisation, org_id, "edit") if org_id is not None else None
-    if org is None:
-        require(current_user, "edit", Organisation)
+    org = _to_edit(Organisation, org_id)
     form = OrganisationForm(obj=org)
     form.parent_id.choices = queries.organisation_choices(blank=_("（无）"))
     if request.method == "GET" and org:

@@ -127,21 +127,22 @@ def detail(assessment_id):
 
 @bp.post("/<int:assessment_id>/submit")
 def submit_application(assessment_id):
-    assessment = load_or_404(Assessment, assessment_id, "edit")
-    form = forms.StepForm()
-    done = submitted(form, operations.submit, assessment, actor=current_user,
-                     expected_state=form.expected_state.data or None,
-                     redirect_to=_detail(assessment.id), success=_("已提交评估申请。"))
-    return done or (_detail_page(assessment, step_form=form), status(form))
+    return _application_step(assessment_id, operations.submit, _("已提交评估申请。"))
 
 
 @bp.post("/<int:assessment_id>/withdraw")
 def withdraw(assessment_id):
+    return _application_step(assessment_id, operations.withdraw, _("已撤回申请。"), with_comment=True)
+
+
+def _application_step(assessment_id: int, operation, success: str, *, with_comment: bool = False):
+    """The applicant's 提交 or 撤回 (with its comment) from the application's page."""
     assessment = load_or_404(Assessment, assessment_id, "edit")
     form = forms.StepForm()
-    done = submitted(form, operations.withdraw, assessment, actor=current_user, comment=form.comment.data or "",
-                     expected_state=form.expected_state.data or None,
-                     redirect_to=_detail(assessment.id), success=_("已撤回申请。"))
+    comment = {"comment": form.comment.data or ""} if with_comment else {}
+    done = form.validate_on_submit() and submit(
+        operation, assessment, actor=current_user, expected_state=form.expected_state.data or None, form=form,
+        redirect_to=_detail(assessment.id), success=success, **comment)
     return done or (_detail_page(assessment, step_form=form), status(form))
 
 

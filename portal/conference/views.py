@@ -42,7 +42,7 @@ from portal.core.locale import N_
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
 from portal.core.registry import OVERVIEW_SECTIONS, RECORD_TYPES
-from portal.core.writes import perform, show_error, status, submit
+from portal.core.writes import perform, show_error, status, submit, submitted
 from portal.extensions import db
 from portal.performance.models import Project
 
@@ -106,13 +106,10 @@ def new_meeting():
         form.held_on.data = clock.today()
         form.convening_org_id.data = current_user.organisation_id
         form.attendee_ids.data = [current_user.id]
-    if form.validate_on_submit():
-        done = submit(operations.create_meeting, actor=current_user, **_meeting_values(form), form=form,
-                      redirect_to=lambda m: url_for("conference.meeting_detail", meeting_id=m.id),
-                      success=lambda m: _("已登记%(title)s。", title=m.title))
-        if done:
-            return done
-    return render_template("portal/conference/meeting_form.html", form=form, meeting=None), status(form)
+    done = submitted(form, operations.create_meeting, actor=current_user, **_meeting_values(form),
+                     redirect_to=lambda m: url_for("conference.meeting_detail", meeting_id=m.id),
+                     success=lambda m: _("已登记%(title)s。", title=m.title))
+    return done or (render_template("portal/conference/meeting_form.html", form=form, meeting=None), status(form))
 
 
 def _meeting_values(form: MeetingForm) -> dict:
@@ -129,14 +126,11 @@ def edit_meeting(meeting_id):
     _meeting_choices(form)
     if request.method == "GET":
         form.attendee_ids.data = [u.id for u in meeting.attendees]
-    if form.validate_on_submit():
-        done = submit(operations.update_meeting, meeting, actor=current_user, version=form.lock_version.data,
-                      **_meeting_values(form), form=form,
-                      redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id),
-                      success=_("会议信息已保存。"))
-        if done:
-            return done
-    return render_template("portal/conference/meeting_form.html", form=form, meeting=meeting), status(form)
+    done = submitted(form, operations.update_meeting, meeting, actor=current_user, version=form.lock_version.data,
+                     **_meeting_values(form),
+                     redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id),
+                     success=_("会议信息已保存。"))
+    return done or (render_template("portal/conference/meeting_form.html", form=form, meeting=meeting), status(form))
 
 
 def _action_choices(form: ActionForm) -> None:
@@ -171,15 +165,12 @@ def add_action(meeting_id):
     meeting = load_or_404(Meeting, meeting_id, "edit")
     form = ActionForm()
     _action_choices(form)
-    if form.validate_on_submit():
-        done = submit(operations.add_action, meeting, actor=current_user, text=form.text.data,
-                      owner_org=form.owner_org_id.data or None, owner_user=form.owner_user_id.data or None,
-                      due_date=form.due_date.data, form=form,
-                      redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id) + "#actions",
-                      success=lambda a: _("已添加议定事项%(n)s。", n=a.position))
-        if done:
-            return done
-    return _meeting_page(meeting, form)
+    done = submitted(form, operations.add_action, meeting, actor=current_user, text=form.text.data,
+                     owner_org=form.owner_org_id.data or None, owner_user=form.owner_user_id.data or None,
+                     due_date=form.due_date.data,
+                     redirect_to=url_for("conference.meeting_detail", meeting_id=meeting_id) + "#actions",
+                     success=lambda a: _("已添加议定事项%(n)s。", n=a.position))
+    return done or _meeting_page(meeting, form)
 
 
 @bp.post("/meetings/<int:meeting_id>/attachments")
@@ -283,15 +274,12 @@ def edit_action(action_id):
     _action_choices(form)
     if request.method == "GET":
         form.owner_org_id.data, form.owner_user_id.data = action.owner_org_id, action.owner_user_id or 0
-    if form.validate_on_submit():
-        done = submit(operations.update_action, action, actor=current_user, version=form.lock_version.data,
-                      text=form.text.data, owner_org=form.owner_org_id.data or None,
-                      owner_user=form.owner_user_id.data or None, due_date=form.due_date.data, form=form,
-                      redirect_to=url_for("conference.action_detail", action_id=action_id),
-                      success=_("议定事项已保存。"))
-        if done:
-            return done
-    return render_template("portal/conference/action_form.html", form=form, action=action), status(form)
+    done = submitted(form, operations.update_action, action, actor=current_user, version=form.lock_version.data,
+                     text=form.text.data, owner_org=form.owner_org_id.data or None,
+                     owner_user=form.owner_user_id.data or None, due_date=form.due_date.data,
+                     redirect_to=url_for("conference.action_detail", action_id=action_id),
+                     success=_("议定事项已保存。"))
+    return done or (render_template("portal/conference/action_form.html", form=form, action=action), status(form))
 
 
 @bp.post("/actions/<int:action_id>/transition")
@@ -394,15 +382,12 @@ def share_document():
     _document_choices(form)
     if request.method == "GET":
         form.year.data = clock.today().year
-    if form.validate_on_submit():
-        done = submit(operations.share_document, actor=current_user, title=form.title.data, kind=form.kind.data,
-                      year=form.year.data, note=form.note.data, project_ids=form.project_ids.data or [],
-                      unit_ids=form.unit_ids.data or [], files=request.files.getlist("files"), form=form,
-                      redirect_to=lambda d: url_for("conference.document_detail", document_id=d.id),
-                      success=_("资料已共享，并已通知对方。"))
-        if done:
-            return done
-    return render_template("portal/conference/document_form.html", form=form, document=None), status(form)
+    done = submitted(form, operations.share_document, actor=current_user, title=form.title.data, kind=form.kind.data,
+                     year=form.year.data, note=form.note.data, project_ids=form.project_ids.data or [],
+                     unit_ids=form.unit_ids.data or [], files=request.files.getlist("files"),
+                     redirect_to=lambda d: url_for("conference.document_detail", document_id=d.id),
+                     success=_("资料已共享，并已通知对方。"))
+    return done or (render_template("portal/conference/document_form.html", form=form, document=None), status(form))
 
 
 @bp.route("/library/<int:document_id>/edit", methods=["GET", "POST"])
@@ -414,15 +399,12 @@ def edit_document(document_id):
         form.kind.data = document.kind.value
         form.project_ids.data = [p.id for p in document.projects]
         form.unit_ids.data = [u.id for u in document.units]
-    if form.validate_on_submit():
-        done = submit(operations.update_document, document, actor=current_user, version=form.lock_version.data,
-                      title=form.title.data, kind=form.kind.data, year=form.year.data, note=form.note.data,
-                      project_ids=form.project_ids.data or [], unit_ids=form.unit_ids.data or [], form=form,
-                      redirect_to=url_for("conference.document_detail", document_id=document_id),
-                      success=_("资料信息已保存。"))
-        if done:
-            return done
-    return render_template("portal/conference/document_form.html", form=form, document=document), status(form)
+    done = submitted(form, operations.update_document, document, actor=current_user, version=form.lock_version.data,
+                     title=form.title.data, kind=form.kind.data, year=form.year.data, note=form.note.data,
+                     project_ids=form.project_ids.data or [], unit_ids=form.unit_ids.data or [],
+                     redirect_to=url_for("conference.document_detail", document_id=document_id),
+                     success=_("资料信息已保存。"))
+    return done or (render_template("portal/conference/document_form.html", form=form, document=document), status(form))
 
 
 @bp.get("/library/<int:document_id>")
@@ -476,14 +458,11 @@ def add_plan_item():
     year = form.year.data if isinstance(form.year.data, int) and 2000 <= form.year.data <= 2100 \
         else clock.today().year
     _plan_choices(form, year)
-    if form.validate_on_submit():
-        done = submit(operations.add_plan_item, actor=current_user, year=form.year.data, title=form.title.data,
-                      project=form.project_id.data or None, unit=form.unit_id.data or None, note=form.note.data,
-                      form=form, redirect_to=lambda item: url_for("conference.plans", year=item.year),
-                      success=_("已加入计划。"))
-        if done:
-            return done
-    return _plans_page(year, form)
+    done = submitted(form, operations.add_plan_item, actor=current_user, year=form.year.data, title=form.title.data,
+                     project=form.project_id.data or None, unit=form.unit_id.data or None, note=form.note.data,
+                     redirect_to=lambda item: url_for("conference.plans", year=item.year),
+                     success=_("已加入计划。"))
+    return done or _plans_page(year, form)
 
 
 @bp.route("/plans/<int:item_id>/edit", methods=["GET", "POST"])
@@ -493,14 +472,11 @@ def edit_plan_item(item_id):
     _plan_choices(form, item.year)
     if request.method == "GET":
         form.project_id.data, form.unit_id.data = item.project_id or 0, item.unit_id or 0
-    if form.validate_on_submit():
-        done = submit(operations.update_plan_item, item, actor=current_user, version=form.lock_version.data,
-                      title=form.title.data, project=form.project_id.data or None, unit=form.unit_id.data or None,
-                      note=form.note.data, form=form, redirect_to=url_for("conference.plans", year=item.year),
-                      success=_("计划条目已保存。"))
-        if done:
-            return done
-    return render_template("portal/conference/plan_form.html", form=form, item=item), status(form)
+    done = submitted(form, operations.update_plan_item, item, actor=current_user, version=form.lock_version.data,
+                     title=form.title.data, project=form.project_id.data or None, unit=form.unit_id.data or None,
+                     note=form.note.data, redirect_to=url_for("conference.plans", year=item.year),
+                     success=_("计划条目已保存。"))
+    return done or (render_template("portal/conference/plan_form.html", form=form, item=item), status(form))
 
 
 @bp.post("/plans/<int:item_id>/delete")

@@ -267,18 +267,13 @@ def import_problems(data: bytes, *, actor, progress=None) -> list:
     first half of the bar is reading and checking, the second half writing."""
     from portal.core import clock
     from portal.ledger.operations import check_listing, list_imported
-    from portal.performance.excel_io import estimated_rows
+    from portal.performance.excel_io import ImportBar
 
-    total = estimated_rows(data) if progress is not None else 0
-
-    def report(done: int, errors: int = 0) -> None:
-        if progress is not None:
-            progress(min(done, total) if total else done, total=total, errors=errors)
-
-    rows, errors = parse_import(data, progress=lambda n, e: report(n // 2, e))
+    bar = ImportBar(data, progress)
+    rows, errors = parse_import(data, progress=lambda n, e: bar(n // 2, e))
     if errors:
         raise ImportRefused(errors)
-    total = len(rows)
+    bar.total = len(rows)
     today = clock.today()
     for n, row in enumerate(rows, start=1):  # every row checked before the first ledger number is taken
         try:
@@ -288,9 +283,9 @@ def import_problems(data: bytes, *, actor, progress=None) -> list:
         except DomainError as error:
             errors.append((row["number"], "", "", error.message))
         if n % PROGRESS_EVERY == 0:
-            report(total // 2, len(errors))
+            bar(bar.total // 2, len(errors))
     if errors:
         raise ImportRefused(errors)
-    report(total // 2)
+    bar(bar.total // 2)
     return list_imported(actor=actor, rows=[{k: v for k, v in row.items() if k != "number"} for row in rows],
-                         listed_on=today, progress=lambda k: report(total // 2 + k * (total - total // 2) // max(total, 1)))
+                         listed_on=today, progress=bar.written)

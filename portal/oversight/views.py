@@ -14,7 +14,7 @@ from portal.core.attachments import Attachment, attachments_of
 from portal.core.audit import history
 from portal.core.excel import safe_filename
 from portal.core.permissions import can, require
-from portal.core.writes import status, submit
+from portal.core.writes import status, submit, submitted
 from portal.extensions import db
 from portal.oversight import operations, queries
 from portal.oversight.forms import FinaliseForm, MemberForm, OpinionForm
@@ -91,6 +91,16 @@ def team(evaluation_id):
     return _page(evaluation, team_)
 
 
+def _existing_team(evaluation_id: int, action: str) -> tuple[Evaluation, JointTeam]:
+    """The evaluation and its team for a step on the team: 404 before the team exists, 403 unless
+    the user may take the step."""
+    evaluation, team_ = _evaluation_and_team(evaluation_id)
+    if team_ is None:
+        abort(404)
+    require(current_user, action, team_)
+    return evaluation, team_
+
+
 def _back(evaluation) -> str:
     return url_for("oversight.team", evaluation_id=evaluation.id)
 
@@ -102,53 +112,35 @@ def add_member(evaluation_id):
         abort(403)
     form = MemberForm()
     form.user_id.choices = [(str(u.id), u.display_name) for u in _candidates(evaluation, team_)]
-    if form.validate_on_submit():
-        done = submit(operations.add_member, evaluation, actor=current_user, user_id=form.user_id.data,
-                      role=form.role.data, form=form, redirect_to=_back(evaluation), success=_("成员已加入评价组。"))
-        if done:
-            return done
-    return _page(evaluation, operations.team_of(evaluation), member_form=form)
+    done = submitted(form, operations.add_member, evaluation, actor=current_user, user_id=form.user_id.data,
+                     role=form.role.data, redirect_to=_back(evaluation), success=_("成员已加入评价组。"))
+    return done or _page(evaluation, operations.team_of(evaluation), member_form=form)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/team/members/<int:member_id>/remove")
 def remove_member(evaluation_id, member_id):
-    evaluation, team_ = _evaluation_and_team(evaluation_id)
-    if team_ is None:
-        abort(404)
-    require(current_user, "form", team_)
+    evaluation, team_ = _existing_team(evaluation_id, "form")
     return submit(operations.remove_member, team_, member_id, actor=current_user, redirect_to=_back(evaluation),
                   success=_("成员已移出评价组。")) or redirect(_back(evaluation))
 
 
 @bp.post("/evaluations/<int:evaluation_id>/team/opinions")
 def add_opinion(evaluation_id):
-    evaluation, team_ = _evaluation_and_team(evaluation_id)
-    if team_ is None:
-        abort(404)
-    require(current_user, "opine", team_)
+    evaluation, team_ = _existing_team(evaluation_id, "opine")
     form = OpinionForm()
-    if form.validate_on_submit():
-        done = submit(operations.add_opinion, team_, actor=current_user, text=form.text.data, form=form,
-                      redirect_to=_back(evaluation) + "#opinions", success=_("意见已提交。"))
-        if done:
-            return done
-    return _page(evaluation, team_, opinion_form=form)
+    done = submitted(form, operations.add_opinion, team_, actor=current_user, text=form.text.data,
+                     redirect_to=_back(evaluation) + "#opinions", success=_("意见已提交。"))
+    return done or _page(evaluation, team_, opinion_form=form)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/team/finalise")
 def finalise(evaluation_id):
-    evaluation, team_ = _evaluation_and_team(evaluation_id)
-    if team_ is None:
-        abort(404)
-    require(current_user, "finalise", team_)
+    evaluation, team_ = _existing_team(evaluation_id, "finalise")
     form = FinaliseForm()
-    if form.validate_on_submit():
-        done = submit(operations.finalise, team_, actor=current_user, conclusion=form.conclusion.data,
-                      version=form.lock_version.data, form=form, redirect_to=_back(evaluation),
-                      success=_("联合评价意见已定稿。"))
-        if done:
-            return done
-    return _page(evaluation, team_, finalise_form=form)
+    done = submitted(form, operations.finalise, team_, actor=current_user, conclusion=form.conclusion.data,
+                     version=form.lock_version.data, redirect_to=_back(evaluation),
+                     success=_("联合评价意见已定稿。"))
+    return done or _page(evaluation, team_, finalise_form=form)
 
 
 @bp.get("/evaluations/<int:evaluation_id>/team/files/<int:attachment_id>")

@@ -155,6 +155,24 @@ def estimated_rows(data: bytes) -> int:
     return max(int(found.group(1)) - 1, 0) if found else 0
 
 
+class ImportBar:
+    """A job's progress bar over an all-or-nothing import, `progress(done, total=, errors=)`: the
+    first half is reading and checking (against the sheet's estimated rows), the second half
+    writing (against `total`, set to the rows found). Without `progress` it shows nothing."""
+
+    def __init__(self, data: bytes, progress=None):
+        self.progress = progress
+        self.total = estimated_rows(data) if progress is not None else 0
+
+    def __call__(self, done: int, errors: int = 0) -> None:
+        if self.progress is not None:
+            self.progress(min(done, self.total) if self.total else done, total=self.total, errors=errors)
+
+    def written(self, done: int) -> None:
+        """`done` of the `total` rows written."""
+        self(self.total // 2 + done * (self.total - self.total // 2) // max(self.total, 1))
+
+
 def parse_goal_workbook(data: bytes, *, actor, progress=None) -> ImportReport:
     """Read and check every row; returns the report (errors listed by row and column).
     `progress(rows_read, errors_found)` is called every few hundred rows."""
@@ -298,21 +316,15 @@ def import_goal_workbook(data: bytes, *, actor, progress=None) -> ImportReport:
 
     `progress(done, total=, errors=)` (a job's progress) is called every few hundred rows: the
     first half of the bar is reading and checking, the second half writing."""
-    total = estimated_rows(data) if progress is not None else 0
-
-    def report_progress(done: int, errors: int = 0) -> None:
-        if progress is not None:
-            progress(min(done, total) if total else done, total=total, errors=errors)
-
-    report = parse_goal_workbook(data, actor=actor, progress=lambda n, e: report_progress(n // 2, e))
+    bar = ImportBar(data, progress)
+    report = parse_goal_workbook(data, actor=actor, progress=lambda n, e: bar(n // 2, e))
     if not report.clean:
         return report
-    total = sum(len(p.indicators) for p in report.projects)
-    report_progress(total // 2)
+    bar.total = sum(len(p.indicators) for p in report.projects)
+    bar(bar.total // 2)
     with audit.deferred():  # one entry per project and goal as before, chained in one write
-        _write_projects(report, actor, lambda done: report_progress(
-            total // 2 + done * (total - total // 2) // max(total, 1)) if progress is not None else None)
-    report_progress(total)
+        _write_projects(report, actor, bar.written if progress is not None else None)
+    bar(bar.total)
     return report
 
 

@@ -19,7 +19,7 @@ from portal.core.errors import DomainError, StaleRecord
 from portal.core.htmx import render as hx_render
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, org_subtree_ids, require
-from portal.core.writes import DOMAIN_ERROR_STATUS, DuplicateSubmission, perform, status, submit
+from portal.core.writes import DOMAIN_ERROR_STATUS, DuplicateSubmission, perform, status, submit, submitted
 from portal.extensions import db
 from portal.performance import forms, operations, queries, settings
 from portal.performance import results as result_application
@@ -114,24 +114,18 @@ def _to_project(project: Project) -> str:
 def new_project():
     require(current_user, "create", Project)
     form = _project_form(None)
-    if form.validate_on_submit():
-        done = submit(operations.create_project, _project_data(form), actor=current_user, form=form,
-                      redirect_to=_to_project, success=_("项目已保存。"))
-        if done:
-            return done
-    return render_template("portal/performance/project_form.html", form=form, project=None), status(form)
+    done = submitted(form, operations.create_project, _project_data(form), actor=current_user,
+                     redirect_to=_to_project, success=_("项目已保存。"))
+    return done or (render_template("portal/performance/project_form.html", form=form, project=None), status(form))
 
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 def edit_project(project_id):
     project = load_or_404(Project, project_id, "edit")
     form = _project_form(project)
-    if form.validate_on_submit():
-        done = submit(operations.update_project, project, _project_data(form), actor=current_user,
-                      version=form.lock_version.data, form=form, redirect_to=_to_project, success=_("项目已保存。"))
-        if done:
-            return done
-    return render_template("portal/performance/project_form.html", form=form, project=project), status(form)
+    done = submitted(form, operations.update_project, project, _project_data(form), actor=current_user,
+                     version=form.lock_version.data, redirect_to=_to_project, success=_("项目已保存。"))
+    return done or (render_template("portal/performance/project_form.html", form=form, project=project), status(form))
 
 
 @bp.get("/projects/<int:project_id>")
@@ -310,29 +304,25 @@ def update_row(indicator_id):
 
 @bp.post("/indicators/<int:indicator_id>/delete")
 def delete_row(indicator_id):
-    ind = load_or_404(Indicator, indicator_id, "edit")
-    goal = ind.goal
-    form = forms.RowActionForm()
-    try:
-        parsing.check(form)
-        perform(operations.delete_indicator, ind, actor=current_user, version=form.lock_version.data,
-                redirect_to=url_for("performance.goal", project_id=goal.project_id))
-    except DuplicateSubmission as duplicate:
-        return _table_again(goal.id, duplicate)
-    except DomainError as error:
-        return _row_refused(goal.id, error)
-    return _rows_response(goal)
+    return _row_action(indicator_id, operations.delete_indicator)
 
 
 @bp.post("/indicators/<int:indicator_id>/move")
 def move_row(indicator_id):
+    return _row_action(indicator_id, operations.move_indicator,
+                       lambda form: [1 if form.direction.data == "down" else -1])
+
+
+def _row_action(indicator_id: int, operation, arguments=lambda form: []):
+    """A row's delete or move: the operation on the row (with `arguments(form)` after it), then
+    the table; a refusal comes back as the table with its message."""
     ind = load_or_404(Indicator, indicator_id, "edit")
     goal = ind.goal
     form = forms.RowActionForm()
     try:
         parsing.check(form)
-        perform(operations.move_indicator, ind, 1 if form.direction.data == "down" else -1, actor=current_user,
-                version=form.lock_version.data, redirect_to=url_for("performance.goal", project_id=goal.project_id))
+        perform(operation, ind, *arguments(form), actor=current_user, version=form.lock_version.data,
+                redirect_to=url_for("performance.goal", project_id=goal.project_id))
     except DuplicateSubmission as duplicate:
         return _table_again(goal.id, duplicate)
     except DomainError as error:

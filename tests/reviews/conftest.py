@@ -15,4 +15,16 @@ def setup(db, world):
     return ReviewSetup(world)
 
 
-__all__ = ["Setup", "docx_bytes", "full_scores", "PDF", "date"]
+def declared_round(setup):
+    """The report uploaded, its round opened, and the finance reviewer's assignment declared free
+    of conflicts: (round, assignment)."""
+    from portal.reviews import operations
+
+    setup.upload()
+    review_round = setup.open_round()
+    mine = next(a for a in review_round.assignments if a.reviewer_id == setup.world.finance.id)
+    operations.declare(mine, actor=setup.world.finance, conflict=None)
+    return review_round, mine
+
+
+__all__ = ["Setup", "declared_round", "docx_bytes", "full_scores", "PDF", "date"]

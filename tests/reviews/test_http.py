@@ -10,7 +10,7 @@ from portal.core.api import create_token
 from portal.extensions import db
 from portal.reviews import operations as ops
 from portal.reviews.models import AgencyDraw, AssignmentState, ReportState, ReviewAssignment
-from tests.reviews.conftest import PDF, docx_bytes, full_scores
+from tests.reviews.conftest import PDF, declared_round, docx_bytes, full_scores
 
 
 def _form_scores(rnd, fraction=0.8, justification="依据充分"):
@@ -159,10 +159,7 @@ def test_agencies_never_see_reviewers_drafts_internal_comments_or_other_reports(
 
 def test_bad_scores_keep_what_was_typed(setup, client, login):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
-    ops.declare(a, actor=w.finance, conflict=None)
+    rnd, a = declared_round(setup)
     db.session.commit()
     login(w.finance)
     first = rnd.rubric.criteria[0]

@@ -8,7 +8,7 @@ from portal.reviews import operations as ops
 from portal.reviews import panels
 from portal.reviews.models import AgencyProfile, PoolEntry, Report, RubricTemplate
 from tests.factories import make_evaluation, make_project
-from tests.reviews.conftest import Setup, full_scores
+from tests.reviews.conftest import Setup, declared_round, full_scores
 
 
 def test_bureau_pages_render_and_manage(setup, client, login):
@@ -75,10 +75,7 @@ def test_dashboard_panel_overview_and_api(setup, client, login):
 
 def test_history_of_drafts_is_shown_to_the_author(setup, client, login):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
-    ops.declare(a, actor=w.finance, conflict=None)
+    rnd, a = declared_round(setup)
     ops.save_review(a, version=a.lock_version, actor=w.finance, scores=full_scores(rnd, 0.5))
     ops.save_review(a, version=a.lock_version, actor=w.finance, scores=full_scores(rnd, 0.6))
     db.session.commit()

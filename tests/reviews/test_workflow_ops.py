@@ -10,7 +10,7 @@ from portal.core.notifications import run_reminders
 from portal.extensions import db
 from portal.reviews import operations as ops
 from portal.reviews.models import AssignmentState, Decision, ReportState, ReviewRevision, RoundState
-from tests.reviews.conftest import PDF, full_scores
+from tests.reviews.conftest import PDF, declared_round, full_scores
 
 
 def test_round_needs_finance_and_audit_reviewers(setup):
@@ -75,10 +75,7 @@ def test_rubric_arithmetic(setup):
 
 def test_scores_out_of_range_or_without_justification_are_refused_and_nothing_lost(setup):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
-    ops.declare(a, actor=w.finance, conflict=None)
+    rnd, a = declared_round(setup)
     first = rnd.rubric.criteria[0]
     ops.save_review(a, version=a.lock_version, actor=w.finance, scores={first.id: ("10", "草稿理由")}, summary="草稿")
     db.session.commit()
@@ -99,10 +96,7 @@ def test_scores_out_of_range_or_without_justification_are_refused_and_nothing_lo
 
 def test_every_edit_keeps_the_earlier_version(setup):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
-    ops.declare(a, actor=w.finance, conflict=None)
+    rnd, a = declared_round(setup)
     c = rnd.rubric.criteria[0]
     ops.save_review(a, version=a.lock_version, actor=w.finance, scores={c.id: ("10", "第一稿")}, comments=[("第二章", "样本不足")])
     ops.save_review(a, version=a.lock_version, actor=w.finance, scores={c.id: ("12", "第二稿")})
@@ -116,10 +110,7 @@ def test_every_edit_keeps_the_earlier_version(setup):
 
 def test_comment_needs_location_and_text(setup):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    a = next(x for x in rnd.assignments if x.reviewer_id == w.finance.id)
-    ops.declare(a, actor=w.finance, conflict=None)
+    rnd, a = declared_round(setup)
     with pytest.raises(DomainError, match="章节或页码"):
         ops.save_review(a, version=a.lock_version, actor=w.finance, scores={}, comments=[("", "没有位置的批注")])
 

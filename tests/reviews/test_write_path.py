@@ -27,7 +27,7 @@ from portal.reviews.models import (
     RubricTemplate,
 )
 from tests.concurrency import in_parallel, signed_in
-from tests.reviews.conftest import docx_bytes
+from tests.reviews.conftest import declared_round, docx_bytes
 
 
 def _version_in(page) -> str:
@@ -129,10 +129,7 @@ def test_rubric_in_use_keeps_its_criteria(setup):
 
 def test_two_tabs_of_one_reviewer_do_not_overwrite_each_other(setup, app):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    mine = next(a for a in rnd.assignments if a.reviewer_id == w.finance.id)
-    ops.declare(mine, actor=w.finance, conflict=None)
+    rnd, mine = declared_round(setup)
     first = rnd.rubric.criteria[0]
     db.session.commit()
     tab_a, tab_b = signed_in(app, w.finance), signed_in(app, w.finance)
@@ -155,10 +152,7 @@ def test_two_tabs_of_one_reviewer_do_not_overwrite_each_other(setup, app):
 
 def test_a_review_save_without_a_version_is_refused(setup, client, login):
     w = setup.world
-    setup.upload()
-    rnd = setup.open_round()
-    mine = next(a for a in rnd.assignments if a.reviewer_id == w.finance.id)
-    ops.declare(mine, actor=w.finance, conflict=None)
+    rnd, mine = declared_round(setup)
     db.session.commit()
     login(w.finance)
     response = client.post(f"/reviews/assignments/{mine.id}", data={"summary": "没有版本", "action": "save"})
@@ -195,14 +189,20 @@ def test_parallel_endorsements_decide_once(setup, app):
     assert _notifications(w.agency, "评审结论") == 1 and _notifications(rnd.lead, "评审结论已生效") == 1
 
 
+def _endorse_at_once(app, rnd, users) -> list:
+    """Each of `users` posts 会签 on the round at the same moment, each in a session of their own."""
+    clients = [signed_in(app, user) for user in users]
+    db.session.commit()
+    url = f"/reviews/rounds/{rnd.id}/endorse"
+    return in_parallel([lambda c=c: c.post(url, data={"expected_state": "endorsing"}) for c in clients])
+
+
+@pytest.mark.commits  # _endorse_at_once runs threads
 def test_two_endorsements_of_one_bureau_at_once_count_once(setup, app):
     """Without the round's lock both would read "not endorsed yet" and the second overwrite the first."""
     w = setup.world
     rnd = _endorsing_round(setup)
-    clients = [signed_in(app, w.finance), signed_in(app, w.finance_signer)]
-    db.session.commit()
-    url = f"/reviews/rounds/{rnd.id}/endorse"
-    responses = in_parallel([lambda c=c: c.post(url, data={"expected_state": "endorsing"}) for c in clients])
+    responses = _endorse_at_once(app, rnd, [w.finance, w.finance_signer])
     assert _statuses(responses) == [302, 422]
     refused = next(r for r in responses if r.status_code == 422).get_data(as_text=True)
     assert "财政局已会签" in refused
@@ -213,13 +213,11 @@ def test_two_endorsements_of_one_bureau_at_once_count_once(setup, app):
     assert len(_entries(rnd, "review_round.endorse")) == 1
 
 
+@pytest.mark.commits  # _endorse_at_once runs threads
 def test_both_bureaus_at_the_same_moment_both_count(setup, app):
     w = setup.world
     rnd = _endorsing_round(setup)
-    clients = [signed_in(app, w.finance_signer), signed_in(app, w.audit)]
-    db.session.commit()
-    url = f"/reviews/rounds/{rnd.id}/endorse"
-    responses = in_parallel([lambda c=c: c.post(url, data={"expected_state": "endorsing"}) for c in clients])
+    responses = _endorse_at_once(app, rnd, [w.finance_signer, w.audit])
     assert _statuses(responses) == [302, 302]
     _settle()
     rnd = db.session.get(ReviewRound, rnd.id)
