@@ -19,6 +19,14 @@ def _score(page, scores):
     expect(page.get_by_text("已提交评分。")).to_be_visible()
 
 
+def _conclude(page, amount: str, opinion: str, shown: str):
+    """Finance's 作出结论 on the assessment page, and the conclusion it shows."""
+    page.get_by_label("建议安排金额（元）").fill(amount)
+    page.get_by_label("评估意见").fill(opinion)
+    page.get_by_role("button", name="作出结论").click()
+    expect(page.get_by_text(shown)).to_be_visible()
+
+
 def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     project = make_project(world.department, year=2027, name="智慧校园建设项目", budget="8000000")
     make_goal(project)
@@ -60,10 +68,7 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
 
     browser_sign_in(page, "t_finance")
     page.goto(detail)
-    page.get_by_label("建议安排金额（元）").fill("6000000")
-    page.get_by_label("评估意见").fill("建议压缩建设规模后支持。")
-    page.get_by_role("button", name="作出结论").click()
-    expect(page.get_by_text("评估结论：调整后支持（70.00分）。")).to_be_visible()
+    _conclude(page, "6000000", "建议压缩建设规模后支持。", "评估结论：调整后支持（70.00分）。")
 
     browser_sign_in(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}/goal")
@@ -84,10 +89,7 @@ def test_apply_adjust_revise_support_then_submit_the_goal(page, db, world):
     page.get_by_role("button", name="组织评估").click()
     _score(page, {"立项必要性": "23", "投入经济性": "17", "绩效目标合理性": "18", "实施方案可行性": "18",
                   "筹资合规性": "12"})  # 88: 予以支持
-    page.get_by_label("建议安排金额（元）").fill("6000000")
-    page.get_by_label("评估意见").fill("修改后的方案可行，予以支持。")
-    page.get_by_role("button", name="作出结论").click()
-    expect(page.get_by_text("评估结论：予以支持（88.00分）。")).to_be_visible()
+    _conclude(page, "6000000", "修改后的方案可行，予以支持。", "评估结论：予以支持（88.00分）。")
 
     browser_sign_in(page, "t_unit")
     page.goto(f"/portal/projects/{project_id}/goal")

@@ -37,6 +37,16 @@ def a_b(app, user_a, user_b, edit_url: str):
     return a, b, version
 
 
+def b_refused_after_a(app, user_a, user_b, url: str, base: dict, a_change: dict, b_change: dict) -> str:
+    """A and B open the same edit form; A saves `a_change`, then B's save of `b_change` on the
+    same version is refused (422). Returns B's page (the message and the input kept)."""
+    a, b, version = a_b(app, user_a, user_b, url)
+    assert a.post(url, data={**base, **a_change, "lock_version": version}).status_code == 302
+    r = b.post(url, data={**base, **b_change, "lock_version": version})
+    assert r.status_code == 422
+    return r.get_data(as_text=True)
+
+
 def meeting_form(world, meeting, **over):
     values = {"held_on": meeting.held_on.isoformat(), "place": meeting.place,
               "convening_org_id": meeting.convening_org_id, "attendee_ids": [u.id for u in meeting.attendees],
@@ -51,14 +61,9 @@ def test_a_b_meeting_minutes(app, db, world):
     meeting = make_meeting(world, minutes="初稿")
     colleague = make_user(world.audit_bureau, *world.conference.roles, username="t_conf2", display_name="赵敏")
     db.session.commit()
-    url = f"/conference/meetings/{meeting.id}/edit"
-    a, b, version = a_b(app, colleague, world.conference, url)
-    r = a.post(url, data=meeting_form(world, meeting, minutes="A定稿的纪要", lock_version=version))
-    assert r.status_code == 302
-    r = b.post(url, data=meeting_form(world, meeting, place="B改的会议地点", lock_version=version))
-    text = r.get_data(as_text=True)
-    assert r.status_code == 422 and "已被赵敏" in text and "会议纪要" in text
-    assert "B改的会议地点" in text
+    text = b_refused_after_a(app, colleague, world.conference, f"/conference/meetings/{meeting.id}/edit",
+                             meeting_form(world, meeting), {"minutes": "A定稿的纪要"}, {"place": "B改的会议地点"})
+    assert "已被赵敏" in text and "会议纪要" in text and "B改的会议地点" in text
     db.session.expire_all()
     meeting = db.session.get(Meeting, meeting.id)
     assert meeting.minutes == "A定稿的纪要" and meeting.place == "财政局三楼会议室"
@@ -72,14 +77,11 @@ def test_a_b_action(app, db, world):
     due, moved = clock.today() + timedelta(days=30), clock.today() + timedelta(days=60)  # a due date ahead
     action = make_action(world, due_date=due)
     db.session.commit()
-    url = f"/conference/actions/{action.id}/edit"
-    a, b, version = a_b(app, world.conference, world.finance, url)
     base = {"text": action.text, "owner_org_id": world.finance_bureau.id, "owner_user_id": 0,
-            "due_date": due.isoformat(), "lock_version": version}
-    assert a.post(url, data={**base, "due_date": moved.isoformat()}).status_code == 302
-    r = b.post(url, data={**base, "text": "B改写的议定事项"})
-    text = r.get_data(as_text=True)
-    assert r.status_code == 422 and "已被" in text and "完成时限" in text and "B改写的议定事项" in text
+            "due_date": due.isoformat()}
+    text = b_refused_after_a(app, world.conference, world.finance, f"/conference/actions/{action.id}/edit", base,
+                             {"due_date": moved.isoformat()}, {"text": "B改写的议定事项"})
+    assert "已被" in text and "完成时限" in text and "B改写的议定事项" in text
     db.session.expire_all()
     action = db.session.get(Action, action.id)
     assert action.due_date == moved and action.text == "落实议定事项"
@@ -102,14 +104,10 @@ def test_a_b_plan_item(app, db, world):
     item = ops.add_plan_item(actor=world.finance, year=2026, title="学前教育补助项目财政重点评价", project=project)
     colleague = make_user(world.finance_bureau, username="t_finance2", display_name="钱进")
     db.session.commit()
-    url = f"/conference/plans/{item.id}/edit"
-    a, b, version = a_b(app, colleague, world.finance, url)
-    base = {"year": 2026, "title": item.title, "project_id": project.id, "unit_id": 0, "note": "",
-            "lock_version": version}
-    assert a.post(url, data={**base, "title": "A改的计划事项"}).status_code == 302
-    r = b.post(url, data={**base, "note": "B的备注"})
-    text = r.get_data(as_text=True)
-    assert r.status_code == 422 and "已被钱进" in text and "计划事项" in text and "B的备注" in text
+    base = {"year": 2026, "title": item.title, "project_id": project.id, "unit_id": 0, "note": ""}
+    text = b_refused_after_a(app, colleague, world.finance, f"/conference/plans/{item.id}/edit", base,
+                             {"title": "A改的计划事项"}, {"note": "B的备注"})
+    assert "已被钱进" in text and "计划事项" in text and "B的备注" in text
     db.session.expire_all()
     item = db.session.get(PlanItem, item.id)
     assert item.title == "A改的计划事项" and item.note == ""
@@ -119,13 +117,10 @@ def test_a_b_library_document(app, db, world):
     document = make_document(world, title="2025年度预算执行审计报告")
     colleague = make_user(world.audit_bureau, *world.audit.roles, username="t_audit2", display_name="孙立")
     db.session.commit()
-    url = f"/conference/library/{document.id}/edit"
-    a, b, version = a_b(app, colleague, world.audit, url)
-    base = {"title": document.title, "kind": "audit_report", "year": 2026, "note": "", "lock_version": version}
-    assert a.post(url, data={**base, "title": "A改的资料标题"}).status_code == 302
-    r = b.post(url, data={**base, "note": "B补充的说明"})
-    text = r.get_data(as_text=True)
-    assert r.status_code == 422 and "已被孙立" in text and "资料标题" in text and "B补充的说明" in text
+    base = {"title": document.title, "kind": "audit_report", "year": 2026, "note": ""}
+    text = b_refused_after_a(app, colleague, world.audit, f"/conference/library/{document.id}/edit", base,
+                             {"title": "A改的资料标题"}, {"note": "B补充的说明"})
+    assert "已被孙立" in text and "资料标题" in text and "B补充的说明" in text
     db.session.expire_all()
     document = db.session.get(SharedDocument, document.id)
     assert document.title == "A改的资料标题" and document.note == ""

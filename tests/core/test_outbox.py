@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def mail_to(app, monkeypatch):
     return configure
 
 
+@contextmanager
+def smtp_server(port: int | None = None):
+    """A local SMTP server (on `port`, else a free one) for the block: yields it and its Inbox."""
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
+    server.start()
+    try:
+        yield server, inbox
+    finally:
+        server.stop()
+
+
 def _notify_everyone(world, n: int) -> None:
     users = list(world.users().values())
     for user in users:
@@ -76,15 +89,9 @@ def test_mail_server_refusing_connections_loses_nothing_and_sends_everything_lat
     assert counts["sent"] == 0 and counts["deferred"] == total
     assert _pending(db) == total  # nothing marked sent
 
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        with clock.frozen(clock.now() + timedelta(hours=2)):  # past the retry backoff
-            assert outbox.drain()["sent"] == total
-            assert outbox.drain() == {"sent": 0, "retried": 0, "failed": 0, "deferred": 0}
-    finally:
-        server.stop()
+    with smtp_server(port) as (_server, inbox), clock.frozen(clock.now() + timedelta(hours=2)):  # past the backoff
+        assert outbox.drain()["sent"] == total
+        assert outbox.drain() == {"sent": 0, "retried": 0, "failed": 0, "deferred": 0}
     assert len(inbox.messages) == total and _pending(db) == 0
     assert b"http://127.0.0.1:5000/ledger/0" in b"".join(inbox.messages)  # links are absolute
 
@@ -111,10 +118,7 @@ def test_a_mail_server_that_never_answers_bounds_the_run(db, world, mail_to):
 
 
 def test_two_drains_at_once_send_each_message_once(db, world, app, mail_to):
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    server.start()
-    try:
+    with smtp_server() as (server, inbox):
         mail_to(server.port)
         _notify_everyone(world, 4)
         total = _pending(db)
@@ -123,16 +127,11 @@ def test_two_drains_at_once_send_each_message_once(db, world, app, mail_to):
             with app.app_context():
                 return outbox.drain()["sent"]
         sent = in_parallel([drain, drain, drain])
-    finally:
-        server.stop()
     assert sum(sent) == total and len(inbox.messages) == total
 
 
 def test_a_drain_that_died_gives_its_messages_back_after_the_lease(db, world, mail_to):
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    server.start()
-    try:
+    with smtp_server() as (server, inbox):
         mail_to(server.port)
         _notify_everyone(world, 1)
         total = _pending(db)
@@ -140,8 +139,6 @@ def test_a_drain_that_died_gives_its_messages_back_after_the_lease(db, world, ma
         assert outbox.drain()["sent"] == 0  # still leased to the dead worker
         with clock.frozen(clock.now() + outbox.LEASE + timedelta(seconds=1)):
             assert outbox.drain()["sent"] == total
-    finally:
-        server.stop()
     assert len(inbox.messages) == total
 
 
@@ -261,14 +258,8 @@ def test_reminders_with_the_mail_server_down_lose_no_email(db, world, mail_to, m
     assert run_reminders()["test.deadlines"] == 3
     assert outbox.drain()["sent"] == 0 and _pending(db) == 9
     assert run_reminders()["test.deadlines"] == 0  # each reminder once
-    inbox = Inbox()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        with clock.frozen(clock.now() + timedelta(hours=2)):
-            assert outbox.drain()["sent"] == 9
-    finally:
-        server.stop()
+    with smtp_server(port) as (_server, inbox), clock.frozen(clock.now() + timedelta(hours=2)):
+        assert outbox.drain()["sent"] == 9
     assert len(inbox.messages) == 9 and _pending(db) == 0
 
 

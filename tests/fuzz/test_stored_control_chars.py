@@ -53,6 +53,21 @@ def _opens(response) -> None:
         assert "\r" not in value and "\n" not in value, (name, value)
 
 
+def _failures(client, path: str, who: str) -> list[str]:
+    """GET `path`: an answer of 500 or more, or a 200 whose file does not open, is a failure."""
+    response = client.get(path)
+    harness.REPORT["requests"] += 1
+    harness.REPORT["statuses"][response.status_code] += 1
+    if response.status_code >= 500:
+        return [f"{response.status_code} {path} {who}"]
+    if response.status_code == 200:
+        try:
+            _opens(response)
+        except Exception as error:  # noqa: BLE001  reported with its path
+            return [f"{path} {who}: {error!r}"]
+    return []
+
+
 def test_stored_control_characters_never_break_an_export(fuzz_world):
     _poison(fuzz_world)
     pools = fuzz_world["pools"]
@@ -64,32 +79,14 @@ def test_stored_control_characters_never_break_an_export(fuzz_world):
             for index in range(3):  # a few records of each kind
                 path = harness.path_for(route, pools, lambda xs, i=index: xs[min(i, len(xs) - 1)])
                 for query in ("", "?format=xlsx"):
-                    response = fuzz_world["clients"][role].get(path + query)
-                    harness.REPORT["requests"] += 1
-                    harness.REPORT["statuses"][response.status_code] += 1
+                    failures += _failures(fuzz_world["clients"][role], path + query, f"as {role}")
                     checked += 1
-                    if response.status_code >= 500:
-                        failures.append(f"{response.status_code} {path}{query} as {role}")
-                    elif response.status_code == 200:
-                        try:
-                            _opens(response)
-                        except Exception as error:  # noqa: BLE001  reported below with its path
-                            failures.append(f"{path}{query} as {role}: {error!r}")
     public = fuzz_world["public"].test_client()
     for route in harness.routes_of(fuzz_world["public"], method="GET"):
         if route.arguments:
             continue
         for query in ("", "?format=csv", "?format=xlsx", "?format=json"):
-            response = public.get(route.rule + query)
-            harness.REPORT["requests"] += 1
-            harness.REPORT["statuses"][response.status_code] += 1
+            failures += _failures(public, route.rule + query, "on the public site")
             checked += 1
-            if response.status_code >= 500:
-                failures.append(f"{response.status_code} public {route.rule}{query}")
-            elif response.status_code == 200:
-                try:
-                    _opens(response)
-                except Exception as error:  # noqa: BLE001
-                    failures.append(f"public {route.rule}{query}: {error!r}")
     assert checked > 50
     assert not failures, "\n".join(failures)
