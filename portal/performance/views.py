@@ -158,9 +158,13 @@ def stop_project(project_id):
 @bp.post("/projects/<int:project_id>/files")
 def upload_project_file(project_id):
     project = load_or_404(Project, project_id, "edit")
-    back = url_for("performance.project", project_id=project.id)
-    return submit(operations.attach_file, project, request.files.get("file"), actor=current_user, purpose="document",
-                  allowed=REPORT_FILES, redirect_to=back, success=_("文件已上传。")) or redirect(back)
+    return _upload(project, "document", url_for("performance.project", project_id=project.id), _("文件已上传。"))
+
+
+def _upload(record, purpose: str, back: str, success: str):
+    """The file posted on `record`'s page (one of REPORT_FILES), attached as `purpose`."""
+    return submit(operations.attach_file, record, request.files.get("file"), actor=current_user, purpose=purpose,
+                  allowed=REPORT_FILES, redirect_to=back, success=success) or redirect(back)
 
 
 # ---- goal and indicator table ----------------------------------------------------------------
@@ -547,9 +551,8 @@ def add_finding(evaluation_id):
 @bp.post("/evaluations/<int:evaluation_id>/files")
 def upload_report(evaluation_id):
     evaluation = load_or_404(Evaluation, evaluation_id, "score")
-    back = url_for("performance.evaluation", evaluation_id=evaluation.id)
-    return submit(operations.attach_file, evaluation, request.files.get("file"), actor=current_user, purpose="report",
-                  allowed=REPORT_FILES, redirect_to=back, success=_("评价报告已上传。")) or redirect(back)
+    return _upload(evaluation, "report", url_for("performance.evaluation", evaluation_id=evaluation.id),
+                   _("评价报告已上传。"))
 
 
 # ---- result application ----------------------------------------------------------------------
