@@ -9,7 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.accounts.models import Organisation, OrgKind, User
-from portal.conference import operations, queries
+from portal.conference import models, operations, queries
 from portal.conference.forms import (
     ActionBulkForm,
     ActionForm,
@@ -21,16 +21,6 @@ from portal.conference.forms import (
     TransitionForm,
 )
 from portal.conference.lists import ACTIONS, DOCUMENTS
-from portal.conference.models import (
-    Action,
-    ActionLink,
-    ActionState,
-    LibraryAccess,
-    Meeting,
-    PlanBureau,
-    PlanItem,
-    SharedDocument,
-)
 from portal.conference.policies import is_reader, plan_bureau_of
 from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
@@ -87,19 +77,19 @@ def _meeting_choices(form: MeetingForm) -> None:
 
 @bp.get("/")
 def meetings():
-    require(current_user, "view", Meeting)
+    require(current_user, "view", models.Meeting)
     year = _int_arg("year")
-    stmt = visible(current_user, Meeting)
+    stmt = visible(current_user, models.Meeting)
     if year:
-        stmt = stmt.where(Meeting.year == year)
-    page = paginate(stmt.order_by(Meeting.year.desc(), Meeting.number.desc()))
+        stmt = stmt.where(models.Meeting.year == year)
+    page = paginate(stmt.order_by(models.Meeting.year.desc(), models.Meeting.number.desc()))
     return render_template("portal/conference/meetings.html", page=page, year=year or "",
-                           can_create=can(current_user, "create", Meeting))
+                           can_create=can(current_user, "create", models.Meeting))
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
 def new_meeting():
-    require(current_user, "create", Meeting)
+    require(current_user, "create", models.Meeting)
     form = MeetingForm()
     _meeting_choices(form)
     if request.method == "GET":
@@ -121,7 +111,7 @@ def _meeting_values(form: MeetingForm) -> dict:
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 def edit_meeting(meeting_id):
-    meeting = load_or_404(Meeting, meeting_id, "edit")
+    meeting = load_or_404(models.Meeting, meeting_id, "edit")
     form = MeetingForm(obj=meeting) if request.method == "GET" else MeetingForm()  # a POST: only what was sent
     _meeting_choices(form)
     if request.method == "GET":
@@ -145,7 +135,7 @@ def _action_choices(form: ActionForm) -> None:
         (u.id, f"{u.display_name}（{u.organisation.short_name or u.organisation.name}）") for u in users]
 
 
-def _meeting_page(meeting: Meeting, action_form: ActionForm | None = None):
+def _meeting_page(meeting: models.Meeting, action_form: ActionForm | None = None):
     if action_form is None:
         action_form = ActionForm(formdata=None)
         _action_choices(action_form)
@@ -156,13 +146,13 @@ def _meeting_page(meeting: Meeting, action_form: ActionForm | None = None):
 
 @bp.get("/meetings/<int:meeting_id>")
 def meeting_detail(meeting_id):
-    meeting = load_or_404(Meeting, meeting_id, "view")
+    meeting = load_or_404(models.Meeting, meeting_id, "view")
     return _meeting_page(meeting)
 
 
 @bp.post("/meetings/<int:meeting_id>/actions")
 def add_action(meeting_id):
-    meeting = load_or_404(Meeting, meeting_id, "edit")
+    meeting = load_or_404(models.Meeting, meeting_id, "edit")
     form = ActionForm()
     _action_choices(form)
     done = submitted(form, operations.add_action, meeting, actor=current_user, text=form.text.data,
@@ -175,7 +165,7 @@ def add_action(meeting_id):
 
 @bp.post("/meetings/<int:meeting_id>/attachments")
 def upload_meeting_file(meeting_id):
-    meeting = load_or_404(Meeting, meeting_id, "edit")
+    meeting = load_or_404(models.Meeting, meeting_id, "edit")
     back = url_for("conference.meeting_detail", meeting_id=meeting_id) + "#files"
     # a refused upload: the page again, with the message (a file input cannot be kept)
     return submit(operations.attach_to_meeting, meeting, request.files.get("file"), actor=current_user, redirect_to=back,
@@ -187,7 +177,7 @@ def minutes_docx(meeting_id):
     from portal.conference.minutes_docx import minutes_document
     from portal.core.excel import safe_filename
 
-    meeting = load_or_404(Meeting, meeting_id, "view")
+    meeting = load_or_404(models.Meeting, meeting_id, "view")
     buffer = minutes_document(meeting)
     return send_file(buffer, as_attachment=True, download_name=safe_filename(f"{meeting.title}纪要.docx"),
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -198,7 +188,7 @@ def minutes_docx(meeting_id):
 @bp.get("/actions")
 def actions():
     # the scope decides: readers see every action, units and agencies their own
-    require(current_user, "view", Action)
+    require(current_user, "view", models.Action)
     state = ACTIONS.read(request.args)
     f = state.filters
     stmt = state.order(queries.filter_actions(current_user, state=f["state"], year=f["year"], owner_org_id=f["owner"],
@@ -206,18 +196,18 @@ def actions():
     if state.export_format:
         return state.export(stmt, _("议定事项"))
     return render_template("portal/conference/actions.html", page=state.page(stmt), state=state,
-                           can_bulk=can(current_user, "bulk", Action),
+                           can_bulk=can(current_user, "bulk", models.Action),
                            steps=[(t.action, _(t.label)) for t in operations.ACTION_MACHINE.transitions])
 
 
 @bp.post("/actions/bulk")
 def bulk_actions():
     """One step for the ticked actions; each action the step refuses is named above the list."""
-    require(current_user, "bulk", Action)
+    require(current_user, "bulk", models.Action)
     return carry_out(ActionBulkForm(), operations.bulk_transition, back=url_for("conference.actions"))
 
 
-def _action_page(action: Action, *, note_form=None, link_form=None, transition_error: str = ""):
+def _action_page(action: models.Action, *, note_form=None, link_form=None, transition_error: str = ""):
     note_form = note_form or NoteForm(formdata=None)
     link_form = link_form or LinkForm(formdata=None)
     link_form.record_type.choices = _link_type_choices()
@@ -232,7 +222,7 @@ def _action_page(action: Action, *, note_form=None, link_form=None, transition_e
                            link_form=link_form, links=links, transitions=transitions,
                            transition_form=TransitionForm(formdata=None), transition_error=transition_error,
                            can_progress=can(current_user, "progress", action)
-                           and action.state in (ActionState.OPEN, ActionState.IN_PROGRESS),
+                           and action.state in (models.ActionState.OPEN, models.ActionState.IN_PROGRESS),
                            can_link=can(current_user, "link", action), can_see_meeting=can(current_user, "view",
                                                                                            action.meeting),
                            can_edit=can(current_user, "edit", action),
@@ -263,13 +253,13 @@ def _link_type_choices():
 
 @bp.get("/actions/<int:action_id>")
 def action_detail(action_id):
-    action = load_or_404(Action, action_id, "view")
+    action = load_or_404(models.Action, action_id, "view")
     return _action_page(action)
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
 def edit_action(action_id):
-    action = load_or_404(Action, action_id, "edit")
+    action = load_or_404(models.Action, action_id, "edit")
     form = ActionForm(obj=action) if request.method == "GET" else ActionForm()
     _action_choices(form)
     if request.method == "GET":
@@ -284,7 +274,7 @@ def edit_action(action_id):
 
 @bp.post("/actions/<int:action_id>/transition")
 def transition_action(action_id):
-    action = load_or_404(Action, action_id, "view")
+    action = load_or_404(models.Action, action_id, "view")
     form = TransitionForm()
     done = parsing.accepted(form) and submit(
         operations.transition_action, action, form.action.data, actor=current_user, comment=form.comment.data or "",
@@ -298,7 +288,7 @@ def transition_action(action_id):
 
 @bp.post("/actions/<int:action_id>/notes")
 def add_note(action_id):
-    action = load_or_404(Action, action_id, "progress")
+    action = load_or_404(models.Action, action_id, "progress")
     form = NoteForm()
     if form.validate_on_submit():
         if is_htmx():  # only the notes section changes (and the state badge, out of band)
@@ -319,16 +309,16 @@ def add_note(action_id):
     return _action_page(action, note_form=form)
 
 
-def _notes_partial(action: Action, note_form: NoteForm, oob_state: bool = False, saved: str = ""):
+def _notes_partial(action: models.Action, note_form: NoteForm, oob_state: bool = False, saved: str = ""):
     return render_template("portal/conference/_notes.html", action=action, note_form=note_form,
                            oob_state=oob_state, today=clock.today(), saved=saved, history=history(action),
                            transitions=operations.ACTION_MACHINE.available(action, current_user), transition_error="",
-                           can_progress=action.state in (ActionState.OPEN, ActionState.IN_PROGRESS))
+                           can_progress=action.state in (models.ActionState.OPEN, models.ActionState.IN_PROGRESS))
 
 
 @bp.post("/actions/<int:action_id>/links")
 def add_link(action_id):
-    action = load_or_404(Action, action_id, "link")
+    action = load_or_404(models.Action, action_id, "link")
     form = LinkForm()
     form.record_type.choices = _link_type_choices()
     if form.validate_on_submit():
@@ -343,8 +333,8 @@ def add_link(action_id):
 
 @bp.post("/actions/<int:action_id>/links/<int:link_id>/delete")
 def delete_link(action_id, link_id):
-    action = load_or_404(Action, action_id, "link")
-    link = db.session.get(ActionLink, link_id)
+    action = load_or_404(models.Action, action_id, "link")
+    link = db.session.get(models.ActionLink, link_id)
     if link is None or link.action_id != action.id:
         abort(404)
     back = url_for("conference.action_detail", action_id=action_id) + "#links"
@@ -356,14 +346,14 @@ def delete_link(action_id, link_id):
 
 @bp.get("/library")
 def library():
-    require(current_user, "view", SharedDocument)
+    require(current_user, "view", models.SharedDocument)
     state = DOCUMENTS.read(request.args)
     f = state.filters
     stmt = state.order(queries.search_documents(current_user, f["q"], kind=f["kind"], year=f["year"]))
     if state.export_format:
         return state.export(stmt, _("共享资料"))
     return render_template("portal/conference/library.html", page=state.page(stmt), state=state,
-                           can_share=can(current_user, "share", SharedDocument))
+                           can_share=can(current_user, "share", models.SharedDocument))
 
 
 def _document_choices(form: DocumentForm) -> None:
@@ -377,7 +367,7 @@ def _document_choices(form: DocumentForm) -> None:
 
 @bp.route("/library/new", methods=["GET", "POST"])
 def share_document():
-    require(current_user, "share", SharedDocument)
+    require(current_user, "share", models.SharedDocument)
     form = DocumentForm()
     _document_choices(form)
     if request.method == "GET":
@@ -392,7 +382,7 @@ def share_document():
 
 @bp.route("/library/<int:document_id>/edit", methods=["GET", "POST"])
 def edit_document(document_id):
-    document = load_or_404(SharedDocument, document_id, "edit")
+    document = load_or_404(models.SharedDocument, document_id, "edit")
     form = DocumentForm(obj=document) if request.method == "GET" else DocumentForm()
     _document_choices(form)
     if request.method == "GET":
@@ -409,7 +399,7 @@ def edit_document(document_id):
 
 @bp.get("/library/<int:document_id>")
 def document_detail(document_id):
-    document = load_or_404(SharedDocument, document_id, "view")
+    document = load_or_404(models.SharedDocument, document_id, "view")
     record_open = operations.opened_later(document, current_user)  # after the response: a GET never writes
 
     @after_this_request
@@ -417,8 +407,8 @@ def document_detail(document_id):
         response.call_on_close(record_open)
         return response
 
-    log = db.session.execute(sa.select(LibraryAccess).where(LibraryAccess.document_id == document.id)
-                             .order_by(LibraryAccess.id.desc()).limit(50)).scalars().all()
+    log = db.session.execute(sa.select(models.LibraryAccess).where(models.LibraryAccess.document_id == document.id)
+                             .order_by(models.LibraryAccess.id.desc()).limit(50)).scalars().all()
     return render_template("portal/conference/document_detail.html", document=document,
                            attachments=attachments_of(document), log=log,
                            can_edit=can(current_user, "edit", document))
@@ -442,18 +432,19 @@ def _plans_page(year: int, form: PlanItemForm | None = None):
     plans = queries.plan_items(year)
     return render_template("portal/conference/plans.html", year=year, plans=plans,
                            overlaps=queries.plan_overlaps(year), form=form, my_bureau=plan_bureau_of(current_user),
-                           can_add=can(current_user, "create", PlanItem), bureaus=PlanBureau), status(form)
+                           can_add=can(current_user, "create", models.PlanItem),
+                           bureaus=models.PlanBureau), status(form)
 
 
 @bp.get("/plans")
 def plans():
-    require(current_user, "view", PlanItem)
+    require(current_user, "view", models.PlanItem)
     return _plans_page(_year_arg())
 
 
 @bp.post("/plans")
 def add_plan_item():
-    require(current_user, "create", PlanItem)
+    require(current_user, "create", models.PlanItem)
     form = PlanItemForm()
     year = form.year.data if isinstance(form.year.data, int) and 2000 <= form.year.data <= 2100 \
         else clock.today().year
@@ -467,7 +458,7 @@ def add_plan_item():
 
 @bp.route("/plans/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_plan_item(item_id):
-    item = load_or_404(PlanItem, item_id, "edit")
+    item = load_or_404(models.PlanItem, item_id, "edit")
     form = PlanItemForm(obj=item) if request.method == "GET" else PlanItemForm()
     _plan_choices(form, item.year)
     if request.method == "GET":
@@ -481,7 +472,7 @@ def edit_plan_item(item_id):
 
 @bp.post("/plans/<int:item_id>/delete")
 def delete_plan_item(item_id):
-    item = load_or_404(PlanItem, item_id, "delete")
+    item = load_or_404(models.PlanItem, item_id, "delete")
     year = item.year
     return submit(operations.delete_plan_item, item, actor=current_user,
                   redirect_to=lambda year: url_for("conference.plans", year=year),

@@ -21,7 +21,7 @@ from portal.core.permissions import can, load_or_404, require, visible
 from portal.core.redirects import safe_next
 from portal.core.writes import DOMAIN_ERROR_STATUS, show_error, status, submit, submitted
 from portal.extensions import db
-from portal.ledger import charts, excel_io, operations
+from portal.ledger import charts, excel_io, models, operations
 from portal.ledger.forms import (
     BulkForm,
     DecisionForm,
@@ -38,16 +38,6 @@ from portal.ledger.forms import (
     VerifyForm,
 )
 from portal.ledger.lists import LEDGER
-from portal.ledger.models import (
-    ExtensionRequest,
-    Milestone,
-    Problem,
-    ProblemSource,
-    ProblemState,
-    ProgressUpdate,
-    RectificationType,
-    SavedFilter,
-)
 from portal.ledger.queries import (
     BUCKETS,
     DIMENSION_LABELS,
@@ -69,33 +59,34 @@ bp = Blueprint("ledger", __name__, url_prefix="/ledger")
 
 @bp.get("/")
 def index():
-    require(current_user, "view", Problem)
+    require(current_user, "view", models.Problem)
     state = LEDGER.read(request.args)
     filters = state.filters
     stmt = state.order(ledger_statement(current_user, filters))
     if state.export_format:
         return state.export(stmt, _("问题台账"))
-    saved = db.session.execute(sa.select(SavedFilter).where(SavedFilter.user_id == current_user.id)
-                               .order_by(SavedFilter.name)).scalars().all()
+    saved = db.session.execute(sa.select(models.SavedFilter).where(models.SavedFilter.user_id == current_user.id)
+                               .order_by(models.SavedFilter.name)).scalars().all()
     return render_template("portal/ledger/index.html", page=state.page(stmt), state=state, filters=filters,
                            choices=filter_choices(current_user, filters),
-                           buckets=BUCKETS, sources=ProblemSource, states=ProblemState, saved=saved,
-                           can_bulk=can(current_user, "bulk", Problem), can_create=can(current_user, "create", Problem),
+                           buckets=BUCKETS, sources=models.ProblemSource, states=models.ProblemState, saved=saved,
+                           can_bulk=can(current_user, "bulk", models.Problem),
+                           can_create=can(current_user, "create", models.Problem),
                            save_form=SavedFilterForm(query=urlencode(state.args())), today=clock.today())
 
 
 @bp.get("/export.xlsx")
 def export():
-    require(current_user, "view", Problem)
+    require(current_user, "view", models.Problem)
     filters = LedgerFilters.from_args(request.args)
-    stmt = filters.order(filters.apply(visible(current_user, Problem)))
+    stmt = filters.order(filters.apply(visible(current_user, models.Problem)))
     name = _("问题台账") + f"_{clock.today():%Y%m%d}.xlsx"
     return xlsx_response(name, excel_io.export_headers(), excel_io.export_rows(stmt), sheet_title=_("问题台账"))
 
 
 @bp.post("/bulk")
 def bulk():
-    require(current_user, "bulk", Problem)
+    require(current_user, "bulk", models.Problem)
     form = BulkForm()
     parsing.require_valid(form)  # a tampered action, id or date: 400, nothing done
     back = safe_next(form.back.data, url_for("ledger.index"))
@@ -124,7 +115,7 @@ def save_filter():
 
 @bp.post("/filters/<int:filter_id>/delete")
 def delete_filter(filter_id):
-    saved = db.session.get(SavedFilter, filter_id)
+    saved = db.session.get(models.SavedFilter, filter_id)
     if saved is None or saved.user_id != current_user.id:
         abort(404)
     back = url_for("ledger.index")
@@ -143,7 +134,7 @@ def _unit_choices():
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """By hand (e.g. an audit finding) or, with ?project=, from a monitoring warning."""
-    require(current_user, "create", Problem)
+    require(current_user, "create", models.Problem)
     from portal.performance.models import Project
 
     project = None
@@ -153,19 +144,21 @@ def new():
     form.unit_id.choices = _unit_choices()
     if request.method == "GET":
         if project is not None:
-            form.source.data = ProblemSource.MONITORING.value
+            form.source.data = models.ProblemSource.MONITORING.value
             form.unit_id.data = project.unit_id
             form.project_code.data = project.code
             form.year.data = project.year
         elif current_user.is_audit:
-            form.source.data = ProblemSource.AUDIT.value
-        form.rect_type.data = RectificationType.DEADLINE.value
+            form.source.data = models.ProblemSource.AUDIT.value
+        form.rect_type.data = models.RectificationType.DEADLINE.value
     if form.validate_on_submit():
         done = submit(
             operations.list_from_form, actor=current_user, unit_id=form.unit_id.data, project=project,
-            project_code=form.project_code.data or "", year=form.year.data, source=ProblemSource(form.source.data),
+            project_code=form.project_code.data or "", year=form.year.data,
+            source=models.ProblemSource(form.source.data),
             source_ref=form.source_ref.data or "", category=form.category.data, description=form.description.data,
-            amount=form.amount.data, rect_type=RectificationType(form.rect_type.data), deadline=form.deadline.data,
+            amount=form.amount.data, rect_type=models.RectificationType(form.rect_type.data),
+            deadline=form.deadline.data,
             policy_basis=form.policy_basis.data, requirement=form.requirement.data,
             completion_standard=form.completion_standard.data, person_responsible=form.person_responsible.data,
             form=form, redirect_to=lambda p: url_for("ledger.detail", problem_id=p.id),
@@ -180,18 +173,18 @@ def from_evaluation(evaluation_id):
     from portal.performance.models import Evaluation
 
     evaluation = load_or_404(Evaluation, evaluation_id, "view")
-    require(current_user, "create", Problem)
+    require(current_user, "create", models.Problem)
     listed = dict(db.session.execute(
-        sa.select(Problem.evaluation_finding_id, Problem.number)
-        .where(Problem.evaluation_finding_id.in_([f.id for f in evaluation.findings]))).all())
+        sa.select(models.Problem.evaluation_finding_id, models.Problem.number)
+        .where(models.Problem.evaluation_finding_id.in_([f.id for f in evaluation.findings]))).all())
     form = FromFindingsForm()
     form.findings.choices = [(f.id, f.description) for f in evaluation.findings if f.id not in listed]
     if request.method == "GET":
-        form.rect_type.data = RectificationType.DEADLINE.value
+        form.rect_type.data = models.RectificationType.DEADLINE.value
     if form.validate_on_submit():
         chosen = [f for f in evaluation.findings if f.id in set(form.findings.data or [])]
         done = submit(operations.list_from_findings, evaluation, chosen, actor=current_user, deadline=form.deadline.data,
-                      rect_type=RectificationType(form.rect_type.data), requirement=form.requirement.data or "",
+                      rect_type=models.RectificationType(form.rect_type.data), requirement=form.requirement.data or "",
                       person_responsible=form.person_responsible.data or "", form=form,
                       redirect_to=url_for("ledger.index", unit=evaluation.project.unit_id),
                       success=lambda problems: _("已挂账 %(n)s 个问题：%(list)s", n=len(problems),
@@ -205,10 +198,10 @@ def from_evaluation(evaluation_id):
 @bp.get("/evaluations")
 def evaluations():
     """Evaluations with findings not yet on the ledger: where finance starts listing."""
-    require(current_user, "create", Problem)
+    require(current_user, "create", models.Problem)
     from portal.performance.models import Evaluation, EvaluationFinding
 
-    listed = sa.select(Problem.evaluation_finding_id).where(Problem.evaluation_finding_id.is_not(None))
+    listed = sa.select(models.Problem.evaluation_finding_id).where(models.Problem.evaluation_finding_id.is_not(None))
     pending = (sa.select(EvaluationFinding.evaluation_id, sa.func.count())
                .where(EvaluationFinding.id.not_in(listed)).group_by(EvaluationFinding.evaluation_id))
     counts = dict(db.session.execute(pending).all())
@@ -219,7 +212,7 @@ def evaluations():
 
 @bp.get("/import/template.xlsx")
 def import_template():
-    require(current_user, "import", Problem)
+    require(current_user, "import", models.Problem)
     return xlsx_response(_("问题台账导入模板") + ".xlsx", excel_io.template_headers(), [excel_io.template_example()],
                          sheet_title=_("问题台账"))
 
@@ -228,7 +221,7 @@ def import_template():
 def import_view():
     """The file is checked here (present, .xlsx, size); reading, checking and writing its rows
     is a job (ledger/jobs.py), whose page shows the progress and then the result or the errors."""
-    require(current_user, "import", Problem)
+    require(current_user, "import", models.Problem)
     form = ImportForm()
     if form.validate_on_submit():
         data, refusal = uploaded_xlsx(request.files.get("file"))
@@ -247,7 +240,7 @@ def import_view():
 @bp.post("/export-all")
 def export_all():
     """导出全部（后台生成）: the whole ledger under the current filter, written by a job."""
-    require(current_user, "view", Problem)
+    require(current_user, "view", models.Problem)
     from portal.core import background
     from portal.ledger.jobs import EXPORT
 
@@ -289,13 +282,13 @@ def _to_detail(problem_id: int):
 
 @bp.get("/<int:problem_id>")
 def detail(problem_id):
-    problem = load_or_404(Problem, problem_id, "view")
+    problem = load_or_404(models.Problem, problem_id, "view")
     return _detail(problem)
 
 
 @bp.route("/<int:problem_id>/edit", methods=["GET", "POST"])
 def edit(problem_id):
-    problem = load_or_404(Problem, problem_id, "manage")
+    problem = load_or_404(models.Problem, problem_id, "manage")
     form = EditProblemForm(obj=problem if request.method == "GET" else None)
     if request.method == "GET":
         form.rect_type.data = problem.rect_type.value
@@ -304,7 +297,7 @@ def edit(problem_id):
         # A stale form (another user saved since it was loaded) is refused, the input kept.
         done = submit(operations.update_problem, problem, actor=current_user, version=form.lock_version.data,
                       **{name: getattr(form, name).data for name in operations.EDITABLE if name != "rect_type"},
-                      rect_type=RectificationType(form.rect_type.data), form=form,
+                      rect_type=models.RectificationType(form.rect_type.data), form=form,
                       redirect_to=_to_detail(problem_id), success=_("已保存修改。"))
         if done:
             return done
@@ -321,7 +314,7 @@ def _report(form) -> dict:
 
 @bp.post("/<int:problem_id>/progress")
 def progress(problem_id):
-    problem = load_or_404(Problem, problem_id, "rectify")
+    problem = load_or_404(models.Problem, problem_id, "rectify")
     form = ProgressForm()
     done = submitted(form, operations.record_progress, problem, actor=current_user,
                      not_done_reason=form.not_done_reason.data, **_report(form),
@@ -331,7 +324,7 @@ def progress(problem_id):
 
 @bp.post("/<int:problem_id>/submit", endpoint="submit")
 def submit_for_closing(problem_id):
-    problem = load_or_404(Problem, problem_id, "rectify")
+    problem = load_or_404(models.Problem, problem_id, "rectify")
     form = ProgressForm(prefix="s")
     done = submitted(form, operations.submit, problem, actor=current_user, **_report(form),
                      redirect_to=_to_detail(problem_id), success=_("已申请销号，等待财政、审计核实。"))
@@ -340,7 +333,7 @@ def submit_for_closing(problem_id):
 
 @bp.post("/<int:problem_id>/extension")
 def extension(problem_id):
-    problem = load_or_404(Problem, problem_id, "rectify")
+    problem = load_or_404(models.Problem, problem_id, "rectify")
     form = ExtensionForm()
     done = submitted(form, operations.request_extension, problem, actor=current_user, new_deadline=form.new_deadline.data,
                      reason=form.reason.data, redirect_to=_to_detail(problem_id),
@@ -352,7 +345,7 @@ def extension(problem_id):
 def decide(extension_id, decision):
     if decision not in ("approve", "refuse"):
         abort(404)
-    ext = load_or_404(ExtensionRequest, extension_id, "view")
+    ext = load_or_404(models.ExtensionRequest, extension_id, "view")
     problem = ext.problem
     require(current_user, "decide_extension", problem)
     form = DecisionForm()
@@ -363,13 +356,13 @@ def decide(extension_id, decision):
 
 
 def _verified(problem) -> str:
-    return _("已确认销号。") if problem.state != ProblemState.CLOSED else _("双方均已确认，问题已销号。")
+    return _("已确认销号。") if problem.state != models.ProblemState.CLOSED else _("双方均已确认，问题已销号。")
 
 
 @bp.post("/<int:problem_id>/verify")
 def verify(problem_id):
     """Sign off (销号确认) or return (退回) — the bureaus' verification."""
-    problem = load_or_404(Problem, problem_id, "verify")
+    problem = load_or_404(models.Problem, problem_id, "verify")
     form = VerifyForm()
     decision = form.decision.data
     if form.validate_on_submit():
@@ -391,7 +384,7 @@ def verify(problem_id):
 
 @bp.post("/<int:problem_id>/long-term")
 def long_term(problem_id):
-    problem = load_or_404(Problem, problem_id, "manage")
+    problem = load_or_404(models.Problem, problem_id, "manage")
     form = LongTermForm()
     milestones = [(form.milestone_title.data, form.milestone_due.data)] if form.milestone_title.data else []
     done = submitted(form, operations.mark_long_term, problem, actor=current_user, reason=form.reason.data,
@@ -402,7 +395,7 @@ def long_term(problem_id):
 
 @bp.post("/<int:problem_id>/milestones")
 def milestone(problem_id):
-    problem = load_or_404(Problem, problem_id, "manage")
+    problem = load_or_404(models.Problem, problem_id, "manage")
     form = MilestoneForm()
     done = submitted(form, operations.add_milestone, problem, actor=current_user, title=form.title.data,
                      due_date=form.due_date.data, redirect_to=_to_detail(problem_id),
@@ -412,7 +405,7 @@ def milestone(problem_id):
 
 @bp.post("/milestones/<int:milestone_id>/done")
 def milestone_done(milestone_id):
-    item = load_or_404(Milestone, milestone_id, "view")
+    item = load_or_404(models.Milestone, milestone_id, "view")
     back = url_for("ledger.detail", problem_id=item.problem_id)
     return submit(operations.complete_milestone, item, actor=current_user, redirect_to=back,
                   success=_("阶段目标已完成。")) or redirect(back)
@@ -428,7 +421,7 @@ def _stats_args():
 
 @bp.get("/stats")
 def stats():
-    require(current_user, "stats", Problem)
+    require(current_user, "stats", models.Problem)
     dimension, year = _stats_args()
     rows = rates(current_user, dimension, year=year)
     units = rows if dimension == "unit" else rates(current_user, "unit", year=year)
@@ -444,7 +437,7 @@ def _ratio(rate):
 
 @bp.get("/stats.xlsx")
 def stats_export():
-    require(current_user, "stats", Problem)
+    require(current_user, "stats", models.Problem)
     dimension, year = _stats_args()
     rows = rates(current_user, dimension, year=year)
     headers = [str(DIMENSION_LABELS[dimension]), _("问题总数"), _("已销号"), _("未销号"), _("逾期"), _("整改率（按数量）"),
@@ -461,12 +454,9 @@ def stats_export():
 
 @bp.get("/stats/chart.svg")
 def stats_chart():
-    require(current_user, "stats", Problem)
+    require(current_user, "stats", models.Problem)
     dimension, year = _stats_args()
     svg = charts.rate_chart(rates(current_user, dimension, year=year), title=str(DIMENSION_LABELS[dimension]),
                             standalone=True)
     return Response(svg, mimetype="image/svg+xml", headers={"Content-Disposition": "inline; filename=chart.svg"})
 
-
-# keep the ProgressUpdate import used (record type registration happens in models)
-__all__ = ["bp", "ProgressUpdate"]

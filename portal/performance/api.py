@@ -13,27 +13,7 @@ from portal.core.permissions import can, visible
 from portal.core.schemas import ID_MAX, Amount, Body, DbId, Page, PageQuery, Schema, Text, Year, choice
 from portal.core.writes import perform
 from portal.extensions import db
-from portal.performance import operations, queries
-from portal.performance.models import (
-    BudgetType,
-    Evaluation,
-    EvaluationMode,
-    EvaluationState,
-    GoalState,
-    Grade,
-    Indicator,
-    Level1,
-    Level2,
-    MonitoringReport,
-    Operator,
-    PerformanceGoal,
-    ProjectKind,
-    ProjectStatus,
-    QualitativeTier,
-)
-from portal.performance.models import (
-    Project as ProjectRecord,
-)
+from portal.performance import models, operations, queries
 from portal.performance.queries import AMOUNT_BANDS
 
 
@@ -43,10 +23,10 @@ class ProjectQuery(PageQuery):
     year: Year | None = Field(None, description="年度 · year")
     department: DbId | None = Field(None, description="主管部门 id · supervising department id")
     unit: DbId | None = Field(None, description="实施单位 id · budget unit id")
-    kind: choice(ProjectKind) | None = Field(None, description="项目类型 · project kind")
-    budget_type: choice(BudgetType) | None = Field(None, description="预算类型（四本预算） · budget type")
+    kind: choice(models.ProjectKind) | None = Field(None, description="项目类型 · project kind")
+    budget_type: choice(models.BudgetType) | None = Field(None, description="预算类型（四本预算） · budget type")
     band: choice(AMOUNT_BANDS) | None = Field(None, description="金额区间 · amount band")
-    grade: choice(Grade) | None = Field(None, description="最近一次已完成评价的等级 · grade of a completed evaluation")
+    grade: choice(models.Grade) | None = Field(None, description="最近一次已完成评价的等级 · grade of a completed evaluation")
     warning: choice(("0", "1")) | None = Field(None, description="1 有预警 / 0 无预警 · 1 warned, 0 not warned")
     q: Text(60) = Field("", description="名称包含或编码开头 · name contains or code starts with")
 
@@ -54,7 +34,7 @@ class ProjectQuery(PageQuery):
 class EvaluationQuery(PageQuery):
     """绩效评价筛选 · evaluation filters"""
     year: Year | None = Field(None, description="年度 · year")
-    mode: choice(EvaluationMode) | None = Field(None, description="评价方式 · evaluation mode")
+    mode: choice(models.EvaluationMode) | None = Field(None, description="评价方式 · evaluation mode")
 
 
 # -- responses ----------------------------------------------------------------------------------------
@@ -64,25 +44,25 @@ class Project(Schema):
     code: str = Field(description="项目编码（预算系统） · project code from the budget system")
     name: str = Field(description="项目名称 · project name")
     year: int = Field(description="年度 · year")
-    kind: choice(ProjectKind) = Field(description="项目类型 · project kind")
-    budget_type: choice(BudgetType) = Field(description="预算类型 · budget type")
+    kind: choice(models.ProjectKind) = Field(description="项目类型 · project kind")
+    budget_type: choice(models.BudgetType) = Field(description="预算类型 · budget type")
     unit_id: int = Field(description="实施单位 id · budget unit id")
     unit_code: str | None = Field(description="实施单位编码 · budget unit code")
     department_id: int | None = Field(description="主管部门 id · supervising department id")
     initial_budget: str | None = Field(description="年初预算数（元，精确小数） · initial budget, yuan")
     annual_budget: str | None = Field(description="全年预算数（元） · annual budget, yuan")
     executed: str | None = Field(description="全年执行数（元） · executed, yuan")
-    status: choice(ProjectStatus) = Field(description="项目状态 · status")
+    status: choice(models.ProjectStatus) = Field(description="项目状态 · status")
     stop_reason: str = Field(description="终止原因 · why it was stopped")
     lock_version: int = Field(description="版本号：更新时原样带回 · send it back to update the project")
 
 
 class IndicatorOut(Schema):
     """绩效指标 · a performance indicator"""
-    level1: choice(Level1) = Field(description="一级指标 · level-1 category")
-    level2: choice(Level2) = Field(description="二级指标 · level-2 category")
+    level1: choice(models.Level1) = Field(description="一级指标 · level-1 category")
+    level2: choice(models.Level2) = Field(description="二级指标 · level-2 category")
     name: str = Field(description="三级指标名称 · indicator name")
-    operator: choice(Operator) = Field(description="比较方式 · comparison")
+    operator: choice(models.Operator) = Field(description="比较方式 · comparison")
     target_value: str | None = Field(description="指标值（定量） · quantitative target")
     target_text: str = Field(description="指标值（定性） · qualitative target")
     unit: str = Field(description="度量单位 · unit of measure")
@@ -95,9 +75,9 @@ class GoalOut(Schema):
     project_id: int = Field(description="项目 id · project id")
     version: int = Field(description="目标版本 · goal version")
     lock_version: int = Field(description="版本号：替换指标表时带回 · send it back to replace the goal")
-    state: choice(GoalState) = Field(description="目标状态 · goal state")
+    state: choice(models.GoalState) = Field(description="目标状态 · goal state")
     overall_goal: str = Field(description="总体目标 · overall goal")
-    review_grade: choice(Grade) | None = Field(description="审核等级 · review grade")
+    review_grade: choice(models.Grade) | None = Field(description="审核等级 · review grade")
     indicators: list[IndicatorOut] = Field(description="指标表 · indicator table")
 
 
@@ -118,11 +98,11 @@ class EvaluationOut(Schema):
     """绩效评价 · an evaluation"""
     id: int = Field(description="评价 id · evaluation id")
     project_id: int = Field(description="项目 id · project id")
-    mode: choice(EvaluationMode) = Field(description="评价方式 · mode")
+    mode: choice(models.EvaluationMode) = Field(description="评价方式 · mode")
     year: int = Field(description="年度 · year")
-    state: choice(EvaluationState) = Field(description="评价状态 · state")
+    state: choice(models.EvaluationState) = Field(description="评价状态 · state")
     score: str | None = Field(description="得分（满分100） · score out of 100")
-    grade: choice(Grade) | None = Field(description="等级 · grade")
+    grade: choice(models.Grade) | None = Field(description="等级 · grade")
     agency_id: int | None = Field(description="第三方机构 id · agency id")
     conclusion: str = Field(description="综合评价结论 · conclusion")
     suggestions: str = Field(description="建议 · suggestions")
@@ -134,7 +114,7 @@ class MonitoringValueOut(Schema):
     indicator: str = Field(description="指标名称 · indicator name")
     value_so_far: str | None = Field(description="截至本月完成值 · value so far")
     expected: str | None = Field(description="全年预计完成值 · expected for the year")
-    tier: choice(QualitativeTier) | None = Field(description="定性指标完成情况 · qualitative tier")
+    tier: choice(models.QualitativeTier) | None = Field(description="定性指标完成情况 · qualitative tier")
     reason: str = Field(description="偏差原因 · reason for a deviation")
     light: str = Field(description="信号灯（green/yellow/red/none） · traffic light")
 
@@ -159,10 +139,10 @@ class SavedProjects(Schema):
 # -- the bulk body ------------------------------------------------------------------------------------
 class IndicatorIn(Body):
     """一行绩效指标（与指标表表单相同的校验） · one indicator row (validated as in the form)"""
-    level1: choice(Level1) = Field(description="一级指标 · level-1 category")
-    level2: choice(Level2) = Field(description="二级指标（须属于一级指标） · level-2 category, within level 1")
+    level1: choice(models.Level1) = Field(description="一级指标 · level-1 category")
+    level2: choice(models.Level2) = Field(description="二级指标（须属于一级指标） · level-2 category, within level 1")
     name: Text(200, 1) = Field(description="三级指标名称 · indicator name")
-    operator: choice(Operator) = Field(description="比较方式 · comparison")
+    operator: choice(models.Operator) = Field(description="比较方式 · comparison")
     target_value: Amount | None = Field(None, description="指标值（定量，数字） · quantitative target")
     target_text: Text(200) = Field("", description="指标值（定性） · qualitative target")
     unit: Text(20) = Field("", description="度量单位 · unit of measure")
@@ -182,8 +162,8 @@ class ProjectIn(Body):
     code: Text(40, 1) = Field(description="项目编码 · project code")
     name: Text(200, 1) = Field(description="项目名称 · project name")
     year: Year = Field(description="年度 · year")
-    kind: choice(ProjectKind) = Field(description="项目类型 · project kind")
-    budget_type: choice(BudgetType) = Field(description="预算类型 · budget type")
+    kind: choice(models.ProjectKind) = Field(description="项目类型 · project kind")
+    budget_type: choice(models.BudgetType) = Field(description="预算类型 · budget type")
     unit_code: Text(40, 1) = Field(description="实施单位编码 · budget unit code")
     initial_budget: Amount | None = Field(None, description="年初预算数（元） · initial budget, yuan")
     annual_budget: Amount | None = Field(None, description="全年预算数（元） · annual budget, yuan")
@@ -202,7 +182,7 @@ def _num(v):
     return None if v is None else str(v)
 
 
-def project_json(p: ProjectRecord) -> dict:
+def project_json(p: models.Project) -> dict:
     return {"id": p.id, "code": p.code, "name": p.name, "year": p.year, "kind": p.kind.value,
             "budget_type": p.budget_type.value, "unit_id": p.unit_id, "unit_code": p.unit.code if p.unit else None,
             "department_id": p.department_id, "initial_budget": _num(p.initial_budget),
@@ -210,20 +190,20 @@ def project_json(p: ProjectRecord) -> dict:
             "stop_reason": p.stop_reason, "lock_version": p.lock_version}
 
 
-def indicator_json(i: Indicator) -> dict:
+def indicator_json(i: models.Indicator) -> dict:
     return {"level1": i.level1.value, "level2": i.level2.value, "name": i.name, "operator": i.operator.value,
             "target_value": _num(i.target_value), "target_text": i.target_text, "unit": i.unit,
             "weight": _num(i.weight)}
 
 
-def goal_json(g: PerformanceGoal) -> dict:
+def goal_json(g: models.PerformanceGoal) -> dict:
     return {"id": g.id, "project_id": g.project_id, "version": g.version, "lock_version": g.lock_version,
             "state": g.state.value,
             "overall_goal": g.overall_goal, "review_grade": g.review_grade.value if g.review_grade else None,
             "indicators": [indicator_json(i) for i in g.indicators]}
 
 
-def evaluation_json(e: Evaluation) -> dict:
+def evaluation_json(e: models.Evaluation) -> dict:
     return {"id": e.id, "project_id": e.project_id, "mode": e.mode.value, "year": e.year, "state": e.state.value,
             "score": _num(e.score), "grade": e.grade.value if e.grade else None,
             "agency_id": e.agency_id, "conclusion": e.conclusion, "suggestions": e.suggestions,
@@ -231,7 +211,7 @@ def evaluation_json(e: Evaluation) -> dict:
                           "suggestion": f.suggestion} for f in e.findings]}
 
 
-def report_json(r: MonitoringReport) -> dict:
+def report_json(r: models.MonitoringReport) -> dict:
     return {"id": r.id, "project_id": r.project_id, "month": r.month, "executed": _num(r.executed),
             "lag_warning": r.lag_warning, "red_count": r.red_count, "warning": r.warning,
             "values": [{"indicator": v.indicator.name, "value_so_far": _num(v.value_so_far),
@@ -250,7 +230,7 @@ def list_projects(user, query: ProjectQuery):
 
 
 def _project_or_404(user, project_id):
-    return readable_or_404(ProjectRecord, project_id, user, "项目不存在。")
+    return readable_or_404(models.Project, project_id, user, "项目不存在。")
 
 
 @api_route("/projects/<int:project_id>", summary="一个项目及其当前绩效目标 · one project with its current goal",
@@ -271,16 +251,18 @@ def get_goals(user, project_id):
            tags=["performance"], response=list[MonitoringReportOut], path=PROJECT_ID)
 def get_monitoring(user, project_id):
     project = _project_or_404(user, project_id)
-    reports = db.session.scalars(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id)
-                                 .order_by(MonitoringReport.month)).all()
+    reports = db.session.scalars(sa.select(models.MonitoringReport)
+                                 .where(models.MonitoringReport.project_id == project.id)
+                                 .order_by(models.MonitoringReport.month)).all()
     return [report_json(r) for r in reports]
 
 
 @api_route("/evaluations", summary="令牌用户可见的绩效评价 · evaluations the token user may see",
            tags=["performance"], query=EvaluationQuery, response=Page[EvaluationOut], errors=())
 def list_evaluations(user, query: EvaluationQuery):
-    stmt = filtered(visible(user, Evaluation), query, year=Evaluation.year, mode=Evaluation.mode)
-    return paged(stmt.options(selectinload(Evaluation.findings)).order_by(Evaluation.id), evaluation_json, query)
+    stmt = filtered(visible(user, models.Evaluation), query, year=models.Evaluation.year, mode=models.Evaluation.mode)
+    return paged(stmt.options(selectinload(models.Evaluation.findings)).order_by(models.Evaluation.id),
+                 evaluation_json, query)
 
 
 @api_route("/projects/bulk", methods=("POST",), tags=["performance"], body=BulkProjects, response=SavedProjects,
@@ -293,7 +275,7 @@ def list_evaluations(user, query: EvaluationQuery):
                        "request with 409. Refused items: 422 with details[] (index, field, message).",
            errors=(403, 409))
 def bulk_projects(user, body: BulkProjects):
-    if not can(user, "create", ProjectRecord):
+    if not can(user, "create", models.Project):
         return api_error(403, "forbidden", "无权新建或修改项目。")
     items = [item.model_dump(exclude_none=True) for item in body.projects]
     try:

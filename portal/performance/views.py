@@ -21,30 +21,10 @@ from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, org_subtree_ids, require
 from portal.core.writes import DOMAIN_ERROR_STATUS, DuplicateSubmission, perform, status, submit, submitted
 from portal.extensions import db
-from portal.performance import forms, operations, queries, settings
+from portal.performance import forms, models, operations, queries, settings
 from portal.performance import results as result_application
 from portal.performance.forms import LibraryItemForm, ProjectFiltersForm, ProjectForm, StopForm
 from portal.performance.lists import PROJECTS
-from portal.performance.models import (
-    LEVEL2_OF,
-    BudgetType,
-    Evaluation,
-    EvaluationMode,
-    EvaluationState,
-    GoalState,
-    Grade,
-    Indicator,
-    Level1,
-    Level2,
-    LibraryIndicator,
-    MonitoringReport,
-    Operator,
-    PerformanceGoal,
-    PerformanceSetting,
-    Project,
-    ProjectKind,
-    QualitativeTier,
-)
 from portal.performance.monitoring import Light
 
 bp = Blueprint("performance", __name__)
@@ -74,7 +54,7 @@ def _filter_orgs(department: str, unit: str):
 
 @bp.get("/projects")
 def projects():
-    require(current_user, "view", Project)
+    require(current_user, "view", models.Project)
     state = PROJECTS.read(request.args)
     args = state.filters.values
     stmt = state.order(queries.with_orgs(queries.project_list_stmt(current_user, args)))
@@ -83,19 +63,20 @@ def projects():
     departments, units = _filter_orgs(args.get("department"), args.get("unit"))
     return render_template("portal/performance/projects.html", page=state.page(stmt), state=state, args=args,
                            units=units, departments=departments,
-                           kinds=ProjectKind, budget_types=BudgetType, grades=Grade, bands=queries.AMOUNT_BANDS,
-                           can_create=can(current_user, "create", Project), can_bulk=can(current_user, "bulk", Project))
+                           kinds=models.ProjectKind, budget_types=models.BudgetType, grades=models.Grade,
+                           bands=queries.AMOUNT_BANDS, can_create=can(current_user, "create", models.Project),
+                           can_bulk=can(current_user, "bulk", models.Project))
 
 
 @bp.post("/projects/bulk")
 def bulk_projects():
     """批复 or 退回修改 the submitted goals of the ticked projects; each refused is named above the list."""
-    require(current_user, "bulk", Project)  # finance officers, who review goals
+    require(current_user, "bulk", models.Project)  # finance officers, who review goals
     return carry_out(forms.ProjectBulkForm(), operations.bulk_review, back=url_for("performance.projects"),
                      fields=("grade",))
 
 
-def _project_form(project: Project | None) -> ProjectForm:
+def _project_form(project: models.Project | None) -> ProjectForm:
     form = ProjectForm(obj=project, units=operations.units_in_reach(current_user))
     if request.method == "GET" and project is None:
         form.year.data = form.year.data or "2026"
@@ -106,13 +87,13 @@ def _project_data(form: ProjectForm) -> dict:
     return {name: f.data for name, f in form._fields.items() if name not in ("csrf_token", "lock_version")}
 
 
-def _to_project(project: Project) -> str:
+def _to_project(project: models.Project) -> str:
     return url_for("performance.project", project_id=project.id)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
 def new_project():
-    require(current_user, "create", Project)
+    require(current_user, "create", models.Project)
     form = _project_form(None)
     done = submitted(form, operations.create_project, _project_data(form), actor=current_user,
                      redirect_to=_to_project, success=_("项目已保存。"))
@@ -121,7 +102,7 @@ def new_project():
 
 @bp.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
 def edit_project(project_id):
-    project = load_or_404(Project, project_id, "edit")
+    project = load_or_404(models.Project, project_id, "edit")
     form = _project_form(project)
     done = submitted(form, operations.update_project, project, _project_data(form), actor=current_user,
                      version=form.lock_version.data, redirect_to=_to_project, success=_("项目已保存。"))
@@ -130,24 +111,25 @@ def edit_project(project_id):
 
 @bp.get("/projects/<int:project_id>")
 def project(project_id):
-    return _project_page(load_or_404(Project, project_id))
+    return _project_page(load_or_404(models.Project, project_id))
 
 
-def _project_page(project: Project, typed=None):
+def _project_page(project: models.Project, typed=None):
     """The project page; after a refused form on it, with what was typed (`typed`) and 422."""
-    reports = db.session.scalars(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id)
-                                 .order_by(MonitoringReport.month)).all()
+    reports = db.session.scalars(sa.select(models.MonitoringReport)
+                                 .where(models.MonitoringReport.project_id == project.id)
+                                 .order_by(models.MonitoringReport.month)).all()
     evaluations = [e for e in project.evaluations if can(current_user, "view", e)]
     return render_template("portal/performance/project.html", project=project, goal=project.current_goal,
                            reports=reports, evaluations=evaluations, files=attachments_of(project),
                            stop_form=StopForm(), history=history(project),
                            can_edit=can(current_user, "edit", project), is_finance=operations.is_finance_officer(current_user),
-                           modes=EvaluationMode, agencies=_orgs(OrgKind.AGENCY), typed=typed), status()
+                           modes=models.EvaluationMode, agencies=_orgs(OrgKind.AGENCY), typed=typed), status()
 
 
 @bp.post("/projects/<int:project_id>/stop")
 def stop_project(project_id):
-    project = load_or_404(Project, project_id)
+    project = load_or_404(models.Project, project_id)
     form = StopForm()
     return (parsing.accepted(form) and submit(
         operations.stop_project, project, form.reason.data or "", actor=current_user,
@@ -157,7 +139,7 @@ def stop_project(project_id):
 
 @bp.post("/projects/<int:project_id>/files")
 def upload_project_file(project_id):
-    project = load_or_404(Project, project_id, "edit")
+    project = load_or_404(models.Project, project_id, "edit")
     return _upload(project, "document", url_for("performance.project", project_id=project.id), _("文件已上传。"))
 
 
@@ -185,20 +167,22 @@ def _editor_extras(project, goal) -> dict:
 
 def _level2_groups(level1) -> list:
     """The 二级指标 a row offers: the children of its 一级指标, or every group when it has none."""
-    chosen = parsing.to_choice(str(getattr(level1, "value", level1) or ""), Level1)
-    return [(chosen, LEVEL2_OF[chosen])] if chosen else list(LEVEL2_OF.items())
+    chosen = parsing.to_choice(str(getattr(level1, "value", level1) or ""), models.Level1)
+    return [(chosen, models.LEVEL2_OF[chosen])] if chosen else list(models.LEVEL2_OF.items())
 
 
 def _goal_context(project, goal, **extra):
     errors = operations.validate_goal_rows([operations.indicator_row(i) for i in goal.indicators], goal.overall_goal) \
         if goal is not None else None
-    context = dict(project=project, goal=goal, versions=list(project.goals), level1=Level1, level2=Level2,
-                level2_of=LEVEL2_OF, level2_groups=_level2_groups, operators=Operator, grades=Grade, check=errors, **_editor_extras(project, goal),
+    context = dict(project=project, goal=goal, versions=list(project.goals), level1=models.Level1, level2=models.Level2,
+                level2_of=models.LEVEL2_OF, level2_groups=_level2_groups, operators=models.Operator,
+                grades=models.Grade, check=errors, **_editor_extras(project, goal),
                 can_edit=goal is not None and can(current_user, "edit", project) and goal.state in (
-                    GoalState.DRAFT, GoalState.RETURNED),
-                can_review=goal is not None and goal.state == GoalState.SUBMITTED
+                    models.GoalState.DRAFT, models.GoalState.RETURNED),
+                can_review=goal is not None and goal.state == models.GoalState.SUBMITTED
                 and operations.is_finance_officer(current_user),
-                can_revise=goal is not None and goal.state == GoalState.APPROVED and can(current_user, "edit", project),
+                can_revise=goal is not None and goal.state == models.GoalState.APPROVED
+                and can(current_user, "edit", project),
                 history=queries.goal_history(goal) if goal is not None else [], row_errors={}, edit_row=None,
                 new_row=None, typed=None, overall=None, overall_version=None, notice=None, done=None)
     context.update(extra)
@@ -207,7 +191,7 @@ def _goal_context(project, goal, **extra):
 
 @bp.get("/projects/<int:project_id>/goal")
 def goal(project_id):
-    project = load_or_404(Project, project_id)
+    project = load_or_404(models.Project, project_id)
     version = parsing.arg_int("version", lo=1)
     goal = next((g for g in project.goals if g.version == version), None) if version else project.current_goal
     return render_template("portal/performance/goal.html", **_goal_context(project, goal))
@@ -215,18 +199,18 @@ def goal(project_id):
 
 @bp.post("/projects/<int:project_id>/goal")
 def start_goal(project_id):
-    project = load_or_404(Project, project_id, "edit")
+    project = load_or_404(models.Project, project_id, "edit")
     back = url_for("performance.goal", project_id=project.id)
     return submit(operations.goal_for, project, actor=current_user, redirect_to=back) or redirect(back)
 
 
-def _load_goal(goal_id) -> PerformanceGoal:
-    return load_or_404(PerformanceGoal, goal_id)
+def _load_goal(goal_id) -> models.PerformanceGoal:
+    return load_or_404(models.PerformanceGoal, goal_id)
 
 
 @bp.post("/goals/<int:goal_id>/overall")
 def goal_overall(goal_id):
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     form = forms.OverallGoalForm()
     done = parsing.accepted(form) and submit(
         operations.set_overall_goal, goal, form.overall_goal.data, actor=current_user, version=form.lock_version.data,
@@ -258,17 +242,17 @@ def _row_refused(goal_id: int, error: DomainError, row: dict | None = None, key=
         refused = {field: error.message} if isinstance(error, parsing.InvalidValue) else {}
         messages = {**refused, **operations.row_errors(row)}
         extra["row_errors"] = {key: messages or {error.field or "name": error.message}}
-    return _rows_response(db.session.get(PerformanceGoal, goal_id), refused=True, notice=notice, **extra)
+    return _rows_response(db.session.get(models.PerformanceGoal, goal_id), refused=True, notice=notice, **extra)
 
 
 def _table_again(goal_id: int, duplicate: DuplicateSubmission):
     flash(duplicate.message, "info")
-    return _rows_response(db.session.get(PerformanceGoal, goal_id))
+    return _rows_response(db.session.get(models.PerformanceGoal, goal_id))
 
 
 @bp.post("/goals/<int:goal_id>/rows")
 def add_row(goal_id):
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     form = forms.IndicatorRowForm()
     row = form.row()
     try:
@@ -285,13 +269,13 @@ def add_row(goal_id):
 
 @bp.get("/indicators/<int:indicator_id>/edit")
 def edit_row(indicator_id):
-    ind = load_or_404(Indicator, indicator_id, "edit")
+    ind = load_or_404(models.Indicator, indicator_id, "edit")
     return _rows_response(ind.goal, edit_row=ind.id)[0]
 
 
 @bp.post("/indicators/<int:indicator_id>")
 def update_row(indicator_id):
-    ind = load_or_404(Indicator, indicator_id, "edit")
+    ind = load_or_404(models.Indicator, indicator_id, "edit")
     goal_id = ind.goal_id
     form = forms.IndicatorRowForm()
     row = form.row()
@@ -320,7 +304,7 @@ def move_row(indicator_id):
 def _row_action(indicator_id: int, operation, arguments=lambda form: []):
     """A row's delete or move: the operation on the row (with `arguments(form)` after it), then
     the table; a refusal comes back as the table with its message."""
-    ind = load_or_404(Indicator, indicator_id, "edit")
+    ind = load_or_404(models.Indicator, indicator_id, "edit")
     goal = ind.goal
     form = forms.RowActionForm()
     try:
@@ -339,7 +323,7 @@ def level2_options():
     """The 二级指标 choices under the chosen 一级指标 (htmx swaps them into the row's select when
     the first level changes); an unknown first level gets every group, as the page without
     JavaScript shows them."""
-    require(current_user, "view", Project)
+    require(current_user, "view", models.Project)
     return render_template("portal/performance/_level2_options.html",
                            groups=_level2_groups(parsing.arg_text("level1", 40)), selected="",
                            options_only=True)
@@ -348,14 +332,14 @@ def level2_options():
 @bp.get("/goals/<int:goal_id>/library")
 def library_search(goal_id):
     """The editor's library search (?lq=): htmx gets the results, a plain request the goal page."""
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     return hx_render("portal/performance/goal.html", "portal/performance/_library_results.html",
                      **_goal_context(goal.project, goal))
 
 
 @bp.post("/goals/<int:goal_id>/copy-last-year")
 def copy_last_year(goal_id):
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     form = forms.CopyLastYearForm()
     try:
         parsing.check(form)
@@ -370,7 +354,7 @@ def copy_last_year(goal_id):
 
 @bp.post("/goals/<int:goal_id>/submit")
 def submit_goal(goal_id):
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     back = url_for("performance.goal", project_id=goal.project_id)
     form = forms.StateForm()
     return (parsing.accepted(form) and submit(operations.submit_goal, goal, actor=current_user,
@@ -391,7 +375,7 @@ def review_goal(goal_id):
 
 @bp.post("/goals/<int:goal_id>/revise")
 def revise_goal(goal_id):
-    goal = load_or_404(PerformanceGoal, goal_id, "edit")
+    goal = load_or_404(models.PerformanceGoal, goal_id, "edit")
     back = url_for("performance.goal", project_id=goal.project_id)
     form = forms.ReviseGoalForm()
     return (parsing.accepted(form) and submit(operations.revise_goal, goal, form.reason.data or "", actor=current_user,
@@ -399,7 +383,7 @@ def revise_goal(goal_id):
         or _goal_page(goal)
 
 
-def _goal_page(goal: PerformanceGoal):
+def _goal_page(goal: models.PerformanceGoal):
     """The goal page again after a refused form on it: what was typed kept, DOMAIN_ERROR_STATUS."""
     return render_template("portal/performance/goal.html", **_goal_context(goal.project, goal, typed=request.form)), \
         status()
@@ -412,7 +396,7 @@ def monitoring(project_id):
     from portal.core import clock
     from portal.performance.monitoring import default_month, schedule
 
-    project = load_or_404(Project, project_id)
+    project = load_or_404(models.Project, project_id)
     goal = operations.approved_goal(project)
     month = default_month(project.year, clock.today())
     error, typed = None, None
@@ -438,11 +422,11 @@ def monitoring(project_id):
         else:
             flash(_("监控情况已保存。"), "success")
             return redirect(url_for("performance.monitoring", project_id=project.id, month=report.month))
-    report = db.session.scalar(sa.select(MonitoringReport).where(MonitoringReport.project_id == project.id,
-                                                                 MonitoringReport.month == month))
+    report = db.session.scalar(sa.select(models.MonitoringReport).where(
+        models.MonitoringReport.project_id == project.id, models.MonitoringReport.month == month))
     values = {v.indicator_id: v for v in report.values} if report else {}
     return render_template("portal/performance/monitoring.html", project=project, goal=goal, month=month,
-                           report=report, values=values, error=error, typed=typed, tiers=QualitativeTier,
+                           report=report, values=values, error=error, typed=typed, tiers=models.QualitativeTier,
                            lights=Light, schedule=schedule(month), can_edit=can(current_user, "edit", project)), \
         (DOMAIN_ERROR_STATUS if error else 200)
 
@@ -474,11 +458,11 @@ def start_import(kind: str):
 
 @bp.get("/monitoring/warnings")
 def warnings():
-    require(current_user, "view", Project)
+    require(current_user, "view", models.Project)
     year = parsing.arg_year()
     page = paginate(queries.warned_reports_stmt(current_user, year))
     return render_template("portal/performance/warnings.html", page=page, year=year or "",
-                           can_import_execution=can(current_user, "import_execution", Project),
+                           can_import_execution=can(current_user, "import_execution", models.Project),
                            can_list_problems=_can_list_problems())
 
 
@@ -495,7 +479,7 @@ def _can_list_problems() -> bool:
 
 @bp.post("/projects/<int:project_id>/evaluations")
 def start_evaluation(project_id):
-    project = load_or_404(Project, project_id)
+    project = load_or_404(models.Project, project_id)
     form = forms.StartEvaluationForm()
     return (parsing.accepted(form) and submit(
         operations.start_framework_evaluation, project, form.mode.data or "self", actor=current_user,
@@ -505,7 +489,7 @@ def start_evaluation(project_id):
 
 @bp.route("/evaluations/<int:evaluation_id>", methods=["GET", "POST"])
 def evaluation(evaluation_id):
-    evaluation = load_or_404(Evaluation, evaluation_id)
+    evaluation = load_or_404(models.Evaluation, evaluation_id)
     error, typed = None, None
     if request.method == "POST":
         require(current_user, "score", evaluation)
@@ -521,25 +505,25 @@ def evaluation(evaluation_id):
         except DomainError as e:
             error = e
         else:
-            flash(_("评价已完成。") if evaluation.state == EvaluationState.COMPLETED else _("评分已保存。"), "success")
+            flash(_("评价已完成。") if evaluation.state == models.EvaluationState.COMPLETED else _("评分已保存。"), "success")
             return redirect(back)
     return _evaluation_page(evaluation, error=error, typed=typed if error else None)
 
 
-def _evaluation_page(evaluation: Evaluation, *, error=None, typed=None, finding=None):
+def _evaluation_page(evaluation: models.Evaluation, *, error=None, typed=None, finding=None):
     """The evaluation page; after a refused save (`error`, `typed`) or finding (`finding`: what was
     typed into it) with DOMAIN_ERROR_STATUS."""
     return render_template("portal/performance/evaluation.html", evaluation=evaluation, project=evaluation.project,
-                           error=error, typed=typed, finding=finding, tiers=QualitativeTier,
+                           error=error, typed=typed, finding=finding, tiers=models.QualitativeTier,
                            files=attachments_of(evaluation), history=history(evaluation),
                            can_score=can(current_user, "score", evaluation)
-                           and evaluation.state != EvaluationState.COMPLETED), (
+                           and evaluation.state != models.EvaluationState.COMPLETED), (
         DOMAIN_ERROR_STATUS if error else status())
 
 
 @bp.post("/evaluations/<int:evaluation_id>/findings")
 def add_finding(evaluation_id):
-    evaluation = load_or_404(Evaluation, evaluation_id)
+    evaluation = load_or_404(models.Evaluation, evaluation_id)
     back = url_for("performance.evaluation", evaluation_id=evaluation.id)
     form = forms.FindingForm()
     return (parsing.accepted(form) and submit(
@@ -550,7 +534,7 @@ def add_finding(evaluation_id):
 
 @bp.post("/evaluations/<int:evaluation_id>/files")
 def upload_report(evaluation_id):
-    evaluation = load_or_404(Evaluation, evaluation_id, "score")
+    evaluation = load_or_404(models.Evaluation, evaluation_id, "score")
     return _upload(evaluation, "report", url_for("performance.evaluation", evaluation_id=evaluation.id),
                    _("评价报告已上传。"))
 
@@ -559,7 +543,7 @@ def upload_report(evaluation_id):
 
 @bp.get("/results")
 def results():
-    require(current_user, "view", Evaluation)
+    require(current_user, "view", models.Evaluation)
     year = parsing.arg_year(default=result_application.default_year())
     unit_id = parsing.arg_id("unit")
     rows = result_application.result_rows(current_user, year, unit_id)
@@ -572,7 +556,7 @@ def results():
                                r.project.annual_budget / 10000, r.grade.zh if r.grade else "", r.text,
                                (r.amount / 10000) if r.amount is not None else "", r.basis_label] for r in rows))
     return render_template("portal/performance/results.html", rows=rows, year=year, unit_id=unit_id,
-                           units=_orgs(), rules=settings.result_rules(), grades=Grade)
+                           units=_orgs(), rules=settings.result_rules(), grades=models.Grade)
 
 
 # ---- Excel in and out ------------------------------------------------------------------------
@@ -593,9 +577,10 @@ def export_goals():
     from portal.core.excel import xlsx_response
     from portal.performance import excel_io
 
-    require(current_user, "view", Project)
+    require(current_user, "view", models.Project)
     stmt = queries.project_list_stmt(current_user, request.args).options(
-        sa.orm.selectinload(Project.unit), sa.orm.selectinload(Project.goals).selectinload(PerformanceGoal.indicators))
+        sa.orm.selectinload(models.Project.unit),
+        sa.orm.selectinload(models.Project.goals).selectinload(models.PerformanceGoal.indicators))
 
     def rows():
         for chunk_start in range(0, 100_000, 500):
@@ -614,7 +599,7 @@ def export_goals_all():
     from portal.core import background
     from portal.performance.jobs import EXPORT
 
-    require(current_user, "view", Project)
+    require(current_user, "view", models.Project)
     form = ProjectFiltersForm()
     parsing.require_valid(form)  # a tampered filter: 400, no job
     filters = {k: str(v) for k, v in form.filters().items()}
@@ -631,8 +616,8 @@ def export_self_evaluation(evaluation_id):
     from portal.core.excel import xlsx_response
     from portal.performance import excel_io
 
-    evaluation = load_or_404(Evaluation, evaluation_id)
-    if evaluation.mode != EvaluationMode.SELF:
+    evaluation = load_or_404(models.Evaluation, evaluation_id)
+    if evaluation.mode != models.EvaluationMode.SELF:
         abort(404)
     return xlsx_response(f"绩效自评表-{evaluation.project.code}.xlsx", excel_io.SELF_EVAL_COLUMNS,
                          excel_io.self_evaluation_rows(evaluation), sheet_title="绩效自评表")
@@ -643,7 +628,7 @@ def import_projects():
     from portal.core.excel import xlsx_response
     from portal.performance import excel_io
 
-    require(current_user, "create", Project)
+    require(current_user, "create", models.Project)
     if request.args.get("template"):
         return xlsx_response("绩效目标表导入模板.xlsx", excel_io.GOAL_COLUMNS, excel_io.template_rows(),
                              sheet_title="绩效目标表")
@@ -670,23 +655,23 @@ def library():
         library_rows,
     )
 
-    require(current_user, "view", LibraryIndicator)
-    stmt = sa.select(LibraryIndicator)
+    require(current_user, "view", models.LibraryIndicator)
+    stmt = sa.select(models.LibraryIndicator)
     sector = request.args.get("sector", "").strip()[:60]
     q = request.args.get("q", "").strip()[:60]
     if sector:
-        stmt = stmt.where(LibraryIndicator.sector == sector)
+        stmt = stmt.where(models.LibraryIndicator.sector == sector)
     if q:
-        stmt = stmt.where(sa.or_(LibraryIndicator.name.contains(q, autoescape=True),
-                                 LibraryIndicator.direction.contains(q, autoescape=True)))
-    stmt = stmt.order_by(LibraryIndicator.sector, LibraryIndicator.direction, LibraryIndicator.id)
+        stmt = stmt.where(sa.or_(models.LibraryIndicator.name.contains(q, autoescape=True),
+                                 models.LibraryIndicator.direction.contains(q, autoescape=True)))
+    stmt = stmt.order_by(models.LibraryIndicator.sector, models.LibraryIndicator.direction, models.LibraryIndicator.id)
     if request.args.get("format") == "xlsx":
         return xlsx_response("指标库.xlsx", LIBRARY_COLUMNS, library_rows(db.session.scalars(stmt)),
                              sheet_title="指标库")
     result, error = None, None
-    can_manage = can(current_user, "edit", LibraryIndicator)
+    can_manage = can(current_user, "edit", models.LibraryIndicator)
     if request.method == "POST":
-        require(current_user, "edit", LibraryIndicator)
+        require(current_user, "edit", models.LibraryIndicator)
         try:
             done = perform(import_library_file, request.files.get("file"), actor=current_user,
                            redirect_to=url_for("performance.library"))
@@ -699,7 +684,8 @@ def library():
         else:
             flash(_("指标库导入成功：新增 %(a)s 条，更新 %(u)s 条。", a=done.added, u=done.updated), "success")
             return redirect(url_for("performance.library"))
-    sectors = db.session.scalars(sa.select(LibraryIndicator.sector).distinct().order_by(LibraryIndicator.sector)).all()
+    sectors = db.session.scalars(sa.select(models.LibraryIndicator.sector).distinct()
+                                 .order_by(models.LibraryIndicator.sector)).all()
     return render_template("portal/performance/library.html", page=paginate(stmt), sector=sector, q=q,
                            sectors=sectors, result=result, error=error, can_manage=can_manage,
                            columns=LIBRARY_COLUMNS), (DOMAIN_ERROR_STATUS if result or error else 200)
@@ -707,7 +693,7 @@ def library():
 
 @bp.route("/library/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_library_item(item_id):
-    item = load_or_404(LibraryIndicator, item_id, "edit")
+    item = load_or_404(models.LibraryIndicator, item_id, "edit")
     form = LibraryItemForm(obj=item)
     if form.validate_on_submit():
         data = {name: f.data for name, f in form._fields.items() if name not in ("csrf_token", "lock_version")}
@@ -723,11 +709,11 @@ def edit_library_item(item_id):
 
 @bp.route("/performance/settings", methods=["GET", "POST"])
 def performance_settings():
-    require(current_user, "edit", PerformanceSetting)
+    require(current_user, "edit", models.PerformanceSetting)
     error, typed = None, None
     versions = operations.setting_versions()
     if request.method == "POST":
-        form = forms.settings_form(settings.FRAMEWORK_PARTS, Grade, operations.SETTING_FORM_KEYS)
+        form = forms.settings_form(settings.FRAMEWORK_PARTS, models.Grade, operations.SETTING_FORM_KEYS)
         submitted = {key: form[name].data for key, name in operations.SETTING_FORM_KEYS.items()}
         try:
             parsing.check(form)
@@ -742,7 +728,7 @@ def performance_settings():
             return redirect(url_for("performance.performance_settings"))
     return render_template("portal/performance/settings.html", t=settings.thresholds(),
                            weights=settings.framework_weights(), parts=settings.FRAMEWORK_PARTS,
-                           rules=settings.result_rules(), grades=Grade, error=error, typed=typed,
+                           rules=settings.result_rules(), grades=models.Grade, error=error, typed=typed,
                            versions=versions, version_fields=operations.SETTING_FORM_KEYS), (
         DOMAIN_ERROR_STATUS if error else 200)
 

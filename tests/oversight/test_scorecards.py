@@ -15,15 +15,7 @@ from portal.extensions import db
 from portal.ledger.models import Problem, ProblemSource, ProblemState
 from portal.oversight import indicators, operations
 from portal.oversight.models import AssessmentState, Scorecard
-from portal.performance.models import (
-    Evaluation,
-    EvaluationMode,
-    EvaluationState,
-    GoalState,
-    MonitoringReport,
-    PerformanceGoal,
-    Project,
-)
+from portal.performance import models
 from portal.publishing.models import PublicationKind, Snapshot, SnapshotState
 from tests.factories import make_evaluation, make_project
 from tests.performance.factories import make_goal
@@ -41,15 +33,15 @@ def _build(world):
                               world.other_department, world.subunit]):
         p = make_project(unit, year=YEAR, name=f"考核项目{n}")
         if n != 2:  # every project but one has an approved goal; two approved after the budget day
-            goal = make_goal(p, state=GoalState.APPROVED)
+            goal = make_goal(p, state=models.GoalState.APPROVED)
             goal.approved_at = datetime(YEAR, 1, 20) if n % 3 else datetime(YEAR, 3, 5)
         if n in (0, 3, 4):  # 1–7 月 reports: on time, on time, late
-            db.session.add(MonitoringReport(project=p, month=7, executed=Decimal(1),
-                                            created_at=datetime(YEAR, 8, 10) if n != 4 else datetime(YEAR, 8, 20)))
+            db.session.add(models.MonitoringReport(project=p, month=7, executed=Decimal(1),
+                                                   created_at=datetime(YEAR, 8, 10) if n != 4 else datetime(YEAR, 8, 20)))
         if n in (1, 3):
-            make_evaluation(p, mode=EvaluationMode.SELF, score="85")
+            make_evaluation(p, mode=models.EvaluationMode.SELF, score="85")
         if n == 5:  # a self-evaluation still in progress does not count
-            make_evaluation(p, mode=EvaluationMode.SELF)
+            make_evaluation(p, mode=models.EvaluationMode.SELF)
         rows.append(p)
     make_project(world.department, year=YEAR - 1, name="上年项目")  # another year: never counted
     deadlines = [AS_OF - timedelta(days=5), AS_OF + timedelta(days=30), AS_OF - timedelta(days=40),
@@ -83,23 +75,24 @@ def _snapshot(project, at, state):
 
 def independent(world, key, department_id, ctx) -> tuple[int, int]:
     """The indicator counted row by row, without the portal's queries."""
-    projects = [p for p in db.session.query(Project).all() if p.year == YEAR and p.department_id == department_id]
-    goals = db.session.query(PerformanceGoal).all()
+    projects = [p for p in db.session.query(models.Project).all()
+                if p.year == YEAR and p.department_id == department_id]
+    goals = db.session.query(models.PerformanceGoal).all()
     if key == "goal_coverage":
-        hit = [p for p in projects if any(g.project_id == p.id and g.state == GoalState.APPROVED for g in goals)]
+        hit = [p for p in projects if any(g.project_id == p.id and g.state == models.GoalState.APPROVED for g in goals)]
     elif key == "goals_before_budget":
         limit = datetime.combine(ctx.budget_approved_on, datetime.max.time())
         hit = [p for p in projects if any(g.project_id == p.id and g.approved_at and g.approved_at <= limit
                                           for g in goals)]
     elif key == "monitoring_on_time":
         limit = datetime.combine(ctx.monitoring_due_on, datetime.max.time())
-        reports = db.session.query(MonitoringReport).all()
+        reports = db.session.query(models.MonitoringReport).all()
         hit = [p for p in projects if any(r.project_id == p.id and r.month == 7 and r.created_at <= limit
                                           for r in reports)]
     elif key == "self_evaluation_coverage":
-        evaluations = db.session.query(Evaluation).all()
-        hit = [p for p in projects if any(e.project_id == p.id and e.mode == EvaluationMode.SELF
-                                          and e.state == EvaluationState.COMPLETED for e in evaluations)]
+        evaluations = db.session.query(models.Evaluation).all()
+        hit = [p for p in projects if any(e.project_id == p.id and e.mode == models.EvaluationMode.SELF
+                                          and e.state == models.EvaluationState.COMPLETED for e in evaluations)]
     elif key == "disclosure_on_time":
         snaps = db.session.query(Snapshot).all()
         limit = datetime.combine(ctx.disclosure_due_on, datetime.max.time())
@@ -110,7 +103,7 @@ def independent(world, key, department_id, ctx) -> tuple[int, int]:
                        for s in snaps)]
     elif key == "ex_ante_coverage":  # the ex-ante module's rule: new, project or policy, ≥ 500 万元
         from portal.assessments.models import Assessment
-        everything = db.session.query(Project).all()
+        everything = db.session.query(models.Project).all()
         needing = [p for p in projects if p.kind.value in ("project", "policy")
                    and max(p.initial_budget, p.annual_budget) >= Decimal("5000000")
                    and not any(q.code == p.code and q.year < p.year for q in everything)]
