@@ -70,7 +70,7 @@ run: setup
 # 2-core machine; docs in tests/transactions.py for how each test's writes are undone).
 test: setup
 	@start=$$(date +%s); status=0; \
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS) || status=$$?; \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist load --durations=15 $(PYTEST_ARGS) || status=$$?; \
 	end=$$(date +%s); echo "make test: $$((end - start)) s wall clock ($$(cut -d' ' -f1-3 /proc/loadavg) load)"; \
 	exit $$status
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
-from tests import factories, transactions
+from tests import demo_city, factories, transactions
 
 pytest_plugins = ["tests.fuzz.tally"]  # the fuzz request count in the summary, also under xdist
 
@@ -30,14 +30,15 @@ def _pg_server_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_PG
 
 
-def _create_pg_database() -> str | None:
-    """Create a throwaway database for this worker; returns its URL or None if unreachable."""
+def _create_pg_database(template: str | None = None) -> str | None:
+    """Create a throwaway database for this worker (empty, or a copy of the database named
+    `template`); returns its URL or None if unreachable."""
     server = make_url(_pg_server_url())
     name = f"t_{server.database or 'portal'}_{os.getpid()}_{uuid.uuid4().hex[:6]}".lower()[:60]
     try:
         engine = sa.create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
         engine.dispose()
     except Exception as error:  # unreachable or refused
         if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -139,9 +140,11 @@ def db(request, app):
     with app.app_context():
         if needs_commits(request):
             yield database
-            join_rebuild_threads()  # one a publication started must not run into the next test
+            # the test's session first: on SQLite its open transaction holds the write lock a
+            # rebuild still running waits for (30 s of busy timeout, then a failed rebuild)
             database.session.rollback()
             database.session.remove()
+            join_rebuild_threads()  # one a publication started must not run into the next test
             transactions.empty_all_tables(database)
         else:
             with transactions.RolledBack(database.engine) as transaction:
@@ -172,15 +175,11 @@ def needs_commits(request) -> bool:
 
 def pytest_collection_modifyitems(items):
     """A test that calls tests/concurrency.py (real threads) commits for real (a helper calling
-    it for the test is refused at run time: in_parallel asks for the marker). The tests on the
-    demo city run on one xdist worker per backend, so each backend's city is seeded once."""
+    it for the test is refused at run time: in_parallel asks for the marker)."""
     for item in items:
         function = getattr(item, "function", None)
         if function is not None and not CONCURRENCY_HELPERS.isdisjoint(_names_used(function.__code__)):
             item.add_marker(pytest.mark.commits)
-        if "demo_app" in getattr(item, "fixturenames", ()):
-            backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url", "")
-            item.add_marker(pytest.mark.xdist_group(f"demo_city_{backend}"))
 
 
 CONCURRENCY_HELPERS = {"in_parallel", "signed_in", "concurrency"}
@@ -194,14 +193,22 @@ def _names_used(code) -> set[str]:
     return names
 
 
-# ---- the demo city, seeded once per database ------------------------------------------------
+# ---- the demo city, seeded once per run and backend (tests/demo_city.py) --------------------
 
 @pytest.fixture(scope="session")
-def demo_app(database_url, tmp_root):
-    """The portal over the demo city (portal.demo.seed, as `make run` shows it), seeded once per
-    test session and backend in a database of its own. Use it through `demo_db`: every test on
-    it is rolled back, so the city stays as seeded. The seeding's context, with ids for records,
-    is `demo_app.demo` ({"projects": [ids], "users": {"finance": id}, ...})."""
+def shared_tmp(tmp_path_factory, worker_id) -> Path:
+    """A folder every xdist worker of this run shares (the parent of their own)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):  # the controller, after every worker
+        demo_city.drop_seeded(session.config._tmp_path_factory.getbasetemp(), _drop_pg_database)
+
+
+def seed_demo_city(url: str, root: Path) -> dict:
+    """Migrate `url` and seed the demo city in it (instance folder `root`); the context's ids."""
     from werkzeug.security import generate_password_hash
 
     from portal import create_app
@@ -210,24 +217,41 @@ def demo_app(database_url, tmp_root):
     from portal.demo import seed
     from portal.extensions import db as database
 
-    if make_url(database_url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{tmp_root / 'demo.db'}"
-    else:
-        url = _create_pg_database()
     upgrade(url)
-    application = create_app(app_config(url, tmp_root / "demo"))
-    application.test_client_class = FreshRequestClient
+    application = create_app(app_config(url, root))
     scrypt = account_models.generate_password_hash
     # the demo hashes passwords with scrypt; a cheap hash keeps the seeding fast
     account_models.generate_password_hash = lambda password, method=None: generate_password_hash(
         password, "pbkdf2:sha256:1")
     try:
         with application.app_context():
-            application.demo = _ids(seed())
+            ids = _ids(seed())
             join_rebuild_threads()  # the index the seeding started
             database.session.remove()
+            database.engine.dispose()
     finally:
         account_models.generate_password_hash = scrypt
+    return ids
+
+
+def demo_city_copy(backend: str, shared: Path, target: Path) -> tuple[str, dict]:
+    """This worker's own copy of the seeded demo city: its URL and the seeding's ids."""
+    return demo_city.copy(backend, shared, target, create_pg=_create_pg_database, seed=seed_demo_city)
+
+
+@pytest.fixture(scope="session")
+def demo_app(database_url, tmp_root, shared_tmp):
+    """The portal over the demo city (portal.demo.seed, as `make run` shows it), seeded once per
+    test run and backend and copied to a database of this worker's own. Use it through
+    `demo_db`: every test on it is rolled back, so the city stays as seeded. The seeding's
+    context, with ids for records, is `demo_app.demo` ({"projects": [ids], "users": {"finance": id}, ...})."""
+    from portal import create_app
+    from portal.extensions import db as database
+
+    url, ids = demo_city_copy(make_url(database_url).get_backend_name(), shared_tmp, tmp_root / "demo")
+    application = create_app(app_config(url, tmp_root / "demo"))
+    application.test_client_class = FreshRequestClient
+    application.demo = ids
     yield application
     with application.app_context():
         database.engine.dispose()

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.conftest import _create_pg_database, _drop_pg_database, app_config
+from tests.conftest import _drop_pg_database, app_config, demo_city_copy
 from tests.fuzz import harness
 
 
@@ -16,27 +16,19 @@ def _backends():
 
 
 @pytest.fixture(scope="session", params=_backends())
-def fuzz_world(request, tmp_root):
+def fuzz_world(request, tmp_root, shared_tmp):
     import public_site
     from portal import create_app
-    from portal.core.migrations_check import upgrade
-    from portal.demo import DEMO_PASSWORD, seed
+    from portal.demo import DEMO_PASSWORD
     from portal.extensions import db
     from tests.conftest import FreshRequestClient
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_root / 'fuzz.db'}"
-    else:
-        url = _create_pg_database()
-        if url is None:
-            pytest.skip("PostgreSQL not reachable")
-    upgrade(url)
     root = tmp_root / f"fuzz-{request.param}"
+    url, _ids = demo_city_copy(request.param, shared_tmp, root)  # its own copy: the fuzz commits
     app = create_app(app_config(url, root, MAX_UPLOAD_MB=2))
     app.test_client_class = FreshRequestClient
     public = public_site.create_app(app_config(url, root))
     with app.app_context():
-        seed()
         pools = harness.id_pools(db)
     clients = {}
     for username in harness.ROLE_USERS:
