@@ -8,8 +8,8 @@ AXE_VERSION := 4.11.0
 HOST ?= 127.0.0.1
 PORT ?= 5000
 SCALE ?= city
-# The fuzz tests' budget (tests/fuzz/harness.py): a quarter for `make test`, in full on CI.
-FUZZ_EXAMPLES ?= 0.25
+# The fuzz tests' budget (tests/fuzz/harness.py): a tenth for `make test`, in full on CI (.ci/run).
+FUZZ_EXAMPLES ?= 0.1
 
 .PHONY: setup run test check-migrations lint translations bench clean
 
@@ -70,7 +70,7 @@ run: setup
 # 2-core machine; docs in tests/transactions.py for how each test's writes are undone).
 test: setup
 	@start=$$(date +%s); status=0; \
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist load --durations=15 $(PYTEST_ARGS) || status=$$?; \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS) || status=$$?; \
 	end=$$(date +%s); echo "make test: $$((end - start)) s wall clock ($$(cut -d' ' -f1-3 /proc/loadavg) load)"; \
 	exit $$status
 

@@ -4,6 +4,7 @@ PostgreSQL. PostgreSQL comes from TEST_POSTGRES_URL (set by .ci/run), else the l
 With REQUIRE_POSTGRES=1 (CI) an unreachable server is a failure, otherwise a skip."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -62,22 +63,39 @@ def tmp_root():
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def kept():
+    """What the backend-parametrised session fixtures make (databases, apps, demo cities), made
+    once per worker on first use and kept to the end of the run: tests of both backends may then
+    come in any order (heavy tests first, see pytest_collection_modifyitems) without pytest
+    tearing one backend's fixtures down each time the other's test comes."""
+    with contextlib.ExitStack() as stack:
+        yield {"stack": stack}
+
+
+def _keep(kept: dict, key, make):
+    """kept[key], made by `make(stack)` the first time (it registers its own clean-up)."""
+    if key not in kept:
+        kept[key] = make(kept["stack"])
+    return kept[key]
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_root):
+def database_url(request, tmp_root, kept):
     """A migrated, empty database on each backend."""
     from portal.core.migrations_check import upgrade
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_root / 'portal.db'}"
+    def make(stack):
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_root / 'portal.db'}"
+        else:
+            url = _create_pg_database()
+            if url is None:
+                pytest.skip(PG_HELP.format(url=_pg_server_url()))
+            stack.callback(_drop_pg_database, url)
         upgrade(url)
-        yield url
-        return
-    url = _create_pg_database()
-    if url is None:
-        pytest.skip(PG_HELP.format(url=_pg_server_url()))
-    upgrade(url)
-    yield url
-    _drop_pg_database(url)
+        return url
+    return _keep(kept, ("database", request.param), make)
 
 
 def app_config(url: str, tmp_root: Path, **extra) -> dict:
@@ -118,13 +136,15 @@ class FreshRequestClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_root):
+def app(database_url, tmp_root, kept):
     from portal import create_app
 
-    os.environ.setdefault("INSTANCE_DIR", str(tmp_root / "instance"))
-    application = create_app(app_config(database_url, tmp_root))
-    application.test_client_class = FreshRequestClient
-    return application
+    def make(_stack):
+        os.environ.setdefault("INSTANCE_DIR", str(tmp_root / "instance"))
+        application = create_app(app_config(database_url, tmp_root))
+        application.test_client_class = FreshRequestClient
+        return application
+    return _keep(kept, ("app", database_url), make)
 
 
 @pytest.fixture()
@@ -175,11 +195,18 @@ def needs_commits(request) -> bool:
 
 def pytest_collection_modifyitems(items):
     """A test that calls tests/concurrency.py (real threads) commits for real (a helper calling
-    it for the test is refused at run time: in_parallel asks for the marker)."""
+    it for the test is refused at run time: in_parallel asks for the marker). The heavy tests
+    (fuzz, browser, the demo city's) go first, so no worker is left running one alone at the end."""
     for item in items:
         function = getattr(item, "function", None)
         if function is not None and not CONCURRENCY_HELPERS.isdisjoint(_names_used(function.__code__)):
             item.add_marker(pytest.mark.commits)
+    items.sort(key=lambda item: not _heavy(item))
+
+
+def _heavy(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return "/fuzz/" in str(item.path) or not names.isdisjoint({"page", "demo_app", "fuzz_world"})
 
 
 CONCURRENCY_HELPERS = {"in_parallel", "signed_in", "concurrency"}
@@ -240,7 +267,7 @@ def demo_city_copy(backend: str, shared: Path, target: Path) -> tuple[str, dict]
 
 
 @pytest.fixture(scope="session")
-def demo_app(database_url, tmp_root, shared_tmp):
+def demo_app(database_url, tmp_root, shared_tmp, kept):
     """The portal over the demo city (portal.demo.seed, as `make run` shows it), seeded once per
     test run and backend and copied to a database of this worker's own. Use it through
     `demo_db`: every test on it is rolled back, so the city stays as seeded. The seeding's
@@ -248,15 +275,20 @@ def demo_app(database_url, tmp_root, shared_tmp):
     from portal import create_app
     from portal.extensions import db as database
 
-    url, ids = demo_city_copy(make_url(database_url).get_backend_name(), shared_tmp, tmp_root / "demo")
-    application = create_app(app_config(url, tmp_root / "demo"))
-    application.test_client_class = FreshRequestClient
-    application.demo = ids
-    yield application
-    with application.app_context():
-        database.engine.dispose()
-    if make_url(url).get_backend_name() == "postgresql":
-        _drop_pg_database(url)
+    def make(stack):
+        url, ids = demo_city_copy(make_url(database_url).get_backend_name(), shared_tmp, tmp_root / "demo")
+        if make_url(url).get_backend_name() == "postgresql":
+            stack.callback(_drop_pg_database, url)
+        application = create_app(app_config(url, tmp_root / "demo"))
+        application.test_client_class = FreshRequestClient
+        application.demo = ids
+
+        def dispose():
+            with application.app_context():
+                database.engine.dispose()
+        stack.callback(dispose)
+        return application
+    return _keep(kept, ("demo", database_url), make)
 
 
 def _ids(ctx: dict) -> dict:
@@ -329,9 +361,9 @@ def live_server(app, db, tmp_root):
     server.shutdown()
 
 
-@pytest.fixture()
-def page(live_server):
-    """A Playwright page in Debian's chromium (never a downloaded browser)."""
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium (never a downloaded browser), started once per test worker."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
@@ -343,7 +375,14 @@ def page(live_server):
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        context = browser.new_context(locale="zh-CN", base_url=live_server)
-        context.set_default_timeout(15000)
-        yield context.new_page()
+        yield browser
         browser.close()
+
+
+@pytest.fixture()
+def page(live_server, browser):
+    """A Playwright page in a fresh browser context (its own cookies and storage) per test."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server)
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
