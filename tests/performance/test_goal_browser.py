@@ -40,6 +40,7 @@ def test_goal_entry_review_and_graded_self_evaluation(page, db, world):
 
     # the second level offers the chosen first level's children only (fetched as it changes)
     new = page.locator("tr.new-row")
+    new.locator("select[name=level2] option[value=quantity]").wait_for(state="attached")  # the row comes by htmx
     assert _level2_values(new) == [c.value for c in LEVEL2_OF[Level1.OUTPUT]]
     new.locator("select[name=level1]").select_option("benefit")
     new.locator("select[name=level2] option[value=social]").wait_for(state="attached")
