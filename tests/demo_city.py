@@ -10,7 +10,6 @@ end of the run (`drop_seeded`)."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import pickle
 import shutil
 import sqlite3
@@ -18,22 +17,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from portal.core import file_lock
+
 SEEDED = "demo-{backend}"
-
-
-@contextlib.contextmanager
-def _locked(path: Path, *, wait: bool = True):
-    """An exclusive lock on `path`; yields False (at once) when `wait` is off and it is taken."""
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _seeded(backend: str, shared: Path, *, create_pg, seed, wait: bool = True) -> dict | None:
@@ -41,7 +27,7 @@ def _seeded(backend: str, shared: Path, *, create_pg, seed, wait: bool = True) -
     when `wait` is off and another worker is seeding it (or PostgreSQL cannot be reached)."""
     source = shared / SEEDED.format(backend=backend)
     manifest = source / "manifest.pickle"
-    with _locked(shared / f"{source.name}.lock", wait=wait) as mine:
+    with file_lock.exclusive(shared / f"{source.name}.lock", wait=wait) as mine:
         if not mine:
             return None
         if not manifest.exists():

@@ -10,17 +10,17 @@ while search answers from the old index, or says plainly that search is being re
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+
+from portal.core import file_lock
 
 log = logging.getLogger("portal.publishing.search")
 MANIFEST = "portal-index.json"
@@ -147,21 +147,9 @@ def _rebuild_lock_path() -> Path:
     return path.parent / (path.name + ".rebuild.lock")
 
 
-@contextmanager
 def _rebuild_lock():
     """The rebuild lock, taken without waiting: yields whether this caller holds it."""
-    path = _rebuild_lock_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock.exclusive(_rebuild_lock_path(), wait=False)
 
 
 def rebuilding() -> bool:
