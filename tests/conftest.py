@@ -31,14 +31,16 @@ def _pg_server_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL") or DEFAULT_PG
 
 
-def _create_pg_database(template: str | None = None) -> str | None:
+def _create_pg_database(template: str | None = None, name: str | None = None) -> str | None:
     """Create a throwaway database for this worker (empty, or a copy of the database named
-    `template`); returns its URL or None if unreachable."""
+    `template`), called `name` (replacing one left so called) or a name of its own; returns
+    its URL or None if unreachable."""
     server = make_url(_pg_server_url())
-    name = f"t_{server.database or 'portal'}_{os.getpid()}_{uuid.uuid4().hex[:6]}".lower()[:60]
+    name = name or f"t_{server.database or 'portal'}_{os.getpid()}_{uuid.uuid4().hex[:6]}".lower()[:60]
     try:
         engine = sa.create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
         engine.dispose()
     except Exception as error:  # unreachable or refused
@@ -54,6 +56,30 @@ def _drop_pg_database(url: str) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
     engine.dispose()
+
+
+def _pg_database_exists(url: str) -> bool:
+    try:
+        engine = sa.create_engine(make_url(_pg_server_url()), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                {"name": make_url(url).database})
+        engine.dispose()
+    except Exception:  # unreachable: the cached city cannot be used
+        return False
+    return found is not None
+
+
+class _Postgres:
+    """How tests/demo_city.py makes, finds and drops PostgreSQL databases on the test server."""
+    create = staticmethod(_create_pg_database)
+    exists = staticmethod(_pg_database_exists)
+    drop = staticmethod(_drop_pg_database)
+
+    @staticmethod
+    def server() -> str:
+        server = make_url(_pg_server_url())
+        return f"{server.host}:{server.port}"
 
 
 @pytest.fixture(scope="session")
@@ -263,7 +289,7 @@ def seed_demo_city(url: str, root: Path) -> dict:
 
 def demo_city_copy(backend: str, shared: Path, target: Path) -> tuple[str, dict]:
     """This worker's own copy of the seeded demo city: its URL and the seeding's ids."""
-    return demo_city.copy(backend, shared, target, create_pg=_create_pg_database, seed=seed_demo_city)
+    return demo_city.copy(backend, shared, target, pg=_Postgres, seed=seed_demo_city)
 
 
 @pytest.fixture(scope="session")

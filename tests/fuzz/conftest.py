@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.conftest import _drop_pg_database, app_config, demo_city_copy
+from tests.conftest import PG_HELP, _pg_server_url, _Postgres, app_config, demo_city_copy
 from tests.fuzz import harness
 
 
@@ -23,6 +23,8 @@ def fuzz_world(request, tmp_root, shared_tmp):
     from portal.extensions import db
     from tests.conftest import FreshRequestClient
 
+    if request.param == "postgresql" and not _Postgres.exists(_pg_server_url()):
+        pytest.skip(PG_HELP.format(url=_pg_server_url()))
     root = tmp_root / f"fuzz-{request.param}"
     url, _ids = demo_city_copy(request.param, shared_tmp, root)  # its own copy: the fuzz commits
     app = create_app(app_config(url, root, MAX_UPLOAD_MB=2))
@@ -49,7 +51,7 @@ def fuzz_world(request, tmp_root, shared_tmp):
     if request.param == "postgresql":
         with app.app_context():
             db.engine.dispose()
-        _drop_pg_database(url)
+        _Postgres.drop(url)
 
 
 @pytest.fixture(scope="session")
