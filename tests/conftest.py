@@ -249,10 +249,11 @@ def _names_used(code) -> set[str]:
 # ---- the demo city, seeded once per run and backend (tests/demo_city.py) --------------------
 
 @pytest.fixture(scope="session")
-def shared_tmp(tmp_path_factory, worker_id) -> Path:
-    """A folder every xdist worker of this run shares (the parent of their own)."""
+def shared_tmp(tmp_path_factory, pytestconfig) -> Path:
+    """A folder every xdist worker of this run shares (the parent of their own); the run's own
+    folder without xdist (`-p no:xdist` or `-n 0`)."""
     base = tmp_path_factory.getbasetemp()
-    return base if worker_id == "master" else base.parent
+    return base.parent if hasattr(pytestconfig, "workerinput") else base
 
 
 def pytest_sessionfinish(session):

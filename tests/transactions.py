@@ -27,6 +27,8 @@ from flask_sqlalchemy.extension import SQLAlchemy
 from flask_sqlalchemy.session import Session
 
 _active: RolledBack | None = None
+RESET_SEQUENCES = ("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
 
 
 def active() -> RolledBack | None:
@@ -76,9 +78,7 @@ class RolledBack:
         self.connection = self.engine.connect()
         self.outer = self.connection.begin()
         if self.engine.dialect.name == "postgresql" and self.reset_sequences:
-            self.connection.exec_driver_sql(
-                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+            self.connection.exec_driver_sql(RESET_SEQUENCES)
         self.proxy = _SavepointEngine(self.engine, self.connection)
         self.foreign: list[str] = []  # other threads that connected to this database
         _active = self
@@ -149,11 +149,20 @@ def install() -> None:
 # ---- the committed path ------------------------------------------------------------------------
 
 def empty_all_tables(database) -> None:
+    """Empty every table after a committed test, and restart the ids. PostgreSQL: DELETE with
+    the triggers off (the foreign keys' and the audit log's append-only one), about 5 ms over
+    the few rows a test leaves, where a TRUNCATE of the 80 tables takes 300–600 ms (it replaces
+    every table's files); TRUNCATE where the role may not turn triggers off (not a superuser)."""
     tables = [t.name for t in reversed(database.metadata.sorted_tables)]
     engine = database.engine
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            if conn.exec_driver_sql("SELECT current_setting('is_superuser')").scalar() == "on":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                conn.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in tables))
+                conn.exec_driver_sql(RESET_SEQUENCES)
+            else:
+                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             for table in tables:

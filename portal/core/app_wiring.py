@@ -1,9 +1,10 @@
 """Request-level wiring of the two faces, put together from the pieces beside it: formatting,
-security headers, error pages, the locale in templates and the GC freeze for both; the login
-gate, the private cache rule, the menu and breadcrumbs for the portal."""
+security headers, fingerprinted static files, error pages, the locale in templates and the GC
+freeze for both; the login gate, the private cache rule, the menu and breadcrumbs for the
+portal."""
 from __future__ import annotations
 
-from portal.core import formatting
+from portal.core import formatting, static_assets
 from portal.core.error_pages import register_error_pages
 from portal.core.gc_freeze import freeze_after_first_request
 from portal.core.locale import locale_context
@@ -15,6 +16,7 @@ from portal.core.security_headers import private_cache, security_headers
 def init_common(app, error_template: str) -> None:
     formatting.register(app)
     app.after_request(security_headers)
+    static_assets.register(app)
     register_error_pages(app, error_template)
     app.context_processor(locale_context)
     if app.config.get("GC_FREEZE_AFTER_WARM_UP") and not app.testing:
