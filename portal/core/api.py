@@ -106,8 +106,10 @@ def api_route(rule: str, methods=("GET",), *, summary: str = "", description: st
 
 def api_write(operation, /, *args, **kwargs):
     """`perform()` for an API endpoint: the operation's result, or the JSON error a client can act
-    on — 409 for a stale `lock_version` or a repeated Idempotency-Key, 422 for a refused rule."""
-    from portal.core.errors import DomainError, StaleRecord
+    on — 409 for a stale `lock_version` or a repeated Idempotency-Key, 422 for a refused rule;
+    an all-or-nothing bulk body's refused items (`ItemsRefused`) as `details[]` (index, field,
+    message) with each field's dotted path in `fields`."""
+    from portal.core.errors import DomainError, ItemsRefused, StaleRecord
     from portal.core.writes import DuplicateSubmission, perform
 
     try:
@@ -116,6 +118,9 @@ def api_write(operation, /, *args, **kwargs):
         raise ApiError(409, "duplicate", duplicate.message) from None
     except StaleRecord as stale:
         raise ApiError(409, "stale", stale.message) from None
+    except ItemsRefused as refused:
+        raise ApiError(409 if refused.stale else 422, "stale" if refused.stale else "validation_failed",
+                       refused.message, refused.details, refused.fields()) from None
     except DomainError as error:
         raise ApiError(422, "refused", error.message, {"field": error.field} if error.field else None) from None
 
@@ -131,9 +136,6 @@ def api_error(status: int, code: str, message: str, details=None, fields: dict |
     """The one error shape of both APIs: {"error": {"code", "message", "fields"[, "details"]}}."""
     if fields is None:
         fields = details if isinstance(details, dict) else {}
-        if isinstance(details, list):  # a bulk refusal: index.field → message as well
-            fields = {".".join(str(p) for p in ("projects", d.get("index"), d.get("field")) if p is not None):
-                      d.get("message", "") for d in details if isinstance(d, dict)}
     body = {"error": {"code": code, "message": message, "fields": {str(k): str(v) for k, v in fields.items()}}}
     if isinstance(details, list):
         body["error"]["details"] = details

@@ -13,7 +13,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.core import parsing
-from portal.core.forms import EditForm, FiltersForm, IdField, IdListField, choice_rules
+from portal.core.bulk import BulkForm
+from portal.core.forms import EditForm, FiltersForm, IdField, choice_rules
 from portal.ledger.models import MONEY_CATEGORIES, ProblemSource, ProblemState, RectificationType
 from portal.ledger.operations import BULK_ACTIONS
 from portal.ledger.queries import BUCKETS, SORTS
@@ -126,14 +127,11 @@ class EditProblemForm(EditForm, ProblemFields):
     """The bureaus' correction of a problem; `lock_version` (EditForm) refuses a stale save."""
 
 
-class BulkForm(FlaskForm):
-    """The ledger's bulk bar: the action, the ticked problems, the person or the deadline, and
-    the list to return to (a path on this site only)."""
+class LedgerBulkForm(BulkForm):
+    """The ledger's bulk bar: the action, and the person or the deadline it sets."""
 
-    back = StringField(validators=[Optional(), Length(max=2000)])
     action = StringField(_l("批量操作"), validators=[parsing.Parsed(
         parsing.parse_choice, choices=BULK_ACTIONS, label=_l("批量操作"))])
-    ids = IdListField(_l("所选问题"))
     person = StringField(_l("整改责任人"), validators=[Optional(), Length(max=60)])
     deadline = StringField(_l("整改时限"), validators=[Optional(), parsing.Parsed(
         parsing.parse_date, label=_l("整改时限"), required=False)])

@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, Role, User
-from portal.core import clock, counters
+from portal.core import bulk, clock, counters
 from portal.core.attachments import attachments_of, save_upload
 from portal.core.audit import record_change
-from portal.core.converters import DB_INTEGER_MAX
 from portal.core.errors import DomainError, IllegalTransition, NotPermitted, StaleRecord
 from portal.core.links import page_link
 from portal.core.locale import N_
@@ -582,86 +581,77 @@ def complete_milestone(milestone: Milestone, *, actor) -> None:
                       after={"done_on": milestone.done_on}, comment=milestone.title)
 
 
-# ---- bulk actions ----------------------------------------------------------------------
+# ---- bulk actions (the shape of every list's bulk bar: portal/core/bulk.py) ---------------
 
 BULK_ACTIONS = ("assign", "deadline", "remind")
 
 
-def bulk_action(*, actor, action: str, ids, person: str = "", deadline: str = "") -> int:
-    """The ledger's bulk form: the ticked problems the actor may see, then one bulk operation."""
-    from portal.core.permissions import visible
-
-    if action not in BULK_ACTIONS:
-        raise DomainError(_("请选择批量操作。"), field="action")
-    ids = sorted({int(i) for i in ids if str(i).isdigit() and 0 < int(i) <= DB_INTEGER_MAX})[:500]
-    problems = list(db.session.execute(visible(actor, Problem).where(Problem.id.in_(ids))
-                                       .order_by(Problem.id)).scalars()) if ids else []
+def bulk_problems(*, actor, action: str, ids, comment: str = "", person: str = "",
+                  deadline: str = "") -> bulk.BulkOutcome:
+    """The ledger's bulk bar: each ticked problem the actor may see through its own step below,
+    in a savepoint of its own; a problem the step refuses (closed, a deadline before its listing
+    date, not the actor's to manage) is named with the reason, the others are done. A missing
+    person or deadline refuses the whole request."""
     if action == "assign":
-        return bulk_assign(problems, actor=actor, person=person)
-    if action == "deadline":
+        person = (person or "").strip()
+        if not person or len(person) > 60:
+            raise DomainError(_("请填写整改责任人（不超过60字）。"), field="person")
+
+        def step(problem):
+            assign(problem, person, actor=actor)
+    elif action == "deadline":
         try:
             when = date.fromisoformat((deadline or "").strip())
         except ValueError:
-            when = None
-        return bulk_deadline(problems, actor=actor, deadline=when)
-    return bulk_remind(problems, actor=actor)
+            raise DomainError(_("请填写整改时限。"), field="deadline") from None
+
+        def step(problem):
+            set_deadline(problem, when, actor=actor)
+    elif action == "remind":
+        def step(problem):
+            remind(problem, actor=actor)
+    else:
+        raise DomainError(_("请选择批量操作。"), field="action")
+    return bulk.run(actor, Problem, ids, step, name=lambda problem: problem.number)
 
 
-def _check_bulk(problems, actor):
-    if not problems:
-        raise DomainError(_("请先勾选问题。"), field="ids")
-    for p in problems:
-        if not can(actor, "manage", p):
-            raise NotPermitted(_("您无权批量处理问题。"))
-    for p in sorted(problems, key=lambda p: p.id):  # one order for every writer: no deadlocks
-        lock(p)
+def _require_manage(problem: Problem, actor) -> None:
+    if not can(actor, "manage", problem):
+        raise NotPermitted(_("您无权处理该问题。"))
 
 
-def bulk_assign(problems, *, actor, person: str) -> int:
-    """整改责任人 for every ticked problem; an entry for each problem whose person changes."""
-    _check_bulk(problems, actor)
-    person = (person or "").strip()
-    if not person or len(person) > 60:
-        raise DomainError(_("请填写整改责任人（不超过60字）。"), field="person")
-    _set_each(problems, "person_responsible", person, actor=actor, action="problem.assign")
-    return len(problems)
+def assign(problem: Problem, person: str, *, actor) -> None:
+    """整改责任人: an audit entry when the person changes."""
+    _require_manage(problem, actor)
+    _set(problem, "person_responsible", person, actor=actor, action="problem.assign")
 
 
-def bulk_deadline(problems, *, actor, deadline: date | None) -> int:
-    _check_bulk(problems, actor)
-    if deadline is None:
-        raise DomainError(_("请填写整改时限。"), field="deadline")
-    for p in problems:  # validate all first: nothing changes unless every row is valid
-        if p.state == ProblemState.CLOSED:
-            raise DomainError(_("%(n)s 已销号，不能修改时限。", n=p.number), field="deadline")
-        if deadline < p.listed_on:
-            raise DomainError(_("%(n)s：整改时限不能早于挂账日期（%(d)s）。", n=p.number, d=p.listed_on.isoformat()),
-                              field="deadline")
-    _set_each(problems, "deadline", deadline, actor=actor, action="problem.deadline")
-    return len(problems)
+def set_deadline(problem: Problem, deadline: date, *, actor) -> None:
+    """整改时限 of an open problem, not before its listing date."""
+    _require_manage(problem, actor)
+    if problem.state == ProblemState.CLOSED:
+        raise DomainError(_("已销号，不能修改时限。"), field="deadline")
+    if deadline < problem.listed_on:
+        raise DomainError(_("整改时限不能早于挂账日期（%(d)s）。", d=problem.listed_on.isoformat()), field="deadline")
+    _set(problem, "deadline", deadline, actor=actor, action="problem.deadline")
 
 
-def _set_each(problems, name: str, value, *, actor, action: str) -> None:
-    """`name` = `value` on every problem, with an audit entry for each one it changes."""
-    for p in problems:
-        if getattr(p, name) == value:
-            continue
-        before = {name: getattr(p, name)}
-        setattr(p, name, value)
-        record_change(actor, action, p, before=before, after={name: value})
+def _set(problem: Problem, name: str, value, *, actor, action: str) -> None:
+    if getattr(problem, name) == value:
+        return
+    before = {name: getattr(problem, name)}
+    setattr(problem, name, value)
+    record_change(actor, action, problem, before=before, after={name: value})
 
 
-def bulk_remind(problems, *, actor) -> int:
-    _check_bulk(problems, actor)
-    sent = 0
-    for p in problems:
-        if p.state == ProblemState.CLOSED:
-            continue
-        notify(unit_users(p), _("催办：%(n)s 请抓紧整改（时限 %(d)s）", n=p.number, d=p.deadline.isoformat()),
-               link=link_to(p), kind="reminder")
-        record_change(actor, "problem.remind", p, comment=_("手动催办"))
-        sent += 1
-    return sent
+def remind(problem: Problem, *, actor) -> None:
+    """催办: the unit's liaisons are told to get on with an open problem."""
+    _require_manage(problem, actor)
+    if problem.state == ProblemState.CLOSED:
+        raise DomainError(_("已销号，无需催办。"))
+    notify(unit_users(problem), _("催办：%(n)s 请抓紧整改（时限 %(d)s）", n=problem.number, d=problem.deadline.isoformat()),
+           link=link_to(problem), kind="reminder")
+    record_change(actor, "problem.remind", problem, comment=_("手动催办"))
 
 
 # ---- saved filters ---------------------------------------------------------------------

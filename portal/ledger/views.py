@@ -14,21 +14,21 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.models import Organisation, OrgKind
 from portal.core import clock, parsing
 from portal.core.attachments import attachments_of
+from portal.core.bulk import carry_out
 from portal.core.errors import DomainError
 from portal.core.excel import uploaded_xlsx, xlsx_response
 from portal.core.pagination import paginate
 from portal.core.permissions import can, load_or_404, require, visible
-from portal.core.redirects import safe_next
 from portal.core.writes import DOMAIN_ERROR_STATUS, show_error, status, submit, submitted
 from portal.extensions import db
 from portal.ledger import charts, excel_io, models, operations
 from portal.ledger.forms import (
-    BulkForm,
     DecisionForm,
     EditProblemForm,
     ExtensionForm,
     FromFindingsForm,
     ImportForm,
+    LedgerBulkForm,
     LedgerFiltersForm,
     LongTermForm,
     MilestoneForm,
@@ -87,13 +87,8 @@ def export():
 @bp.post("/bulk")
 def bulk():
     require(current_user, "bulk", models.Problem)
-    form = BulkForm()
-    parsing.require_valid(form)  # a tampered action, id or date: 400, nothing done
-    back = safe_next(form.back.data, url_for("ledger.index"))
-    done = submit(operations.bulk_action, actor=current_user, action=form.action.data, ids=form.ids.data,
-                  person=form.person.data or "", deadline=form.deadline.data or "", redirect_to=back,
-                  success=lambda n: _("已处理 %(n)s 个问题。", n=n))
-    return done or redirect(back)  # refused: the message is flashed above the ledger
+    return carry_out(LedgerBulkForm(), operations.bulk_problems, back=url_for("ledger.index"),
+                     fields=("person", "deadline"))
 
 
 @bp.post("/filters")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from portal.accounts.models import Organisation, OrgKind, Role, User
 from portal.core import clock, counters
 from portal.core.audit import append_many, record_change
-from portal.core.errors import DomainError, NotPermitted
+from portal.core.errors import DomainError, ItemsRefused, NotPermitted
 from portal.core.locale import N_
 from portal.core.notifications import notify
 from portal.core.parsing import clean_text, parse_amount
@@ -114,29 +114,43 @@ def add_member(evaluation: Evaluation, *, actor, user_id, role) -> TeamMember:
 def form_teams(items, *, actor) -> list[JointTeam]:
     """Form or extend several key evaluations' teams at once (the API's bulk): `items` are
     (evaluation id, [(user id, role)]); a member already on the team in that role is skipped, so a
-    repeated request changes nothing. Any refusal refuses all (the caller's transaction)."""
+    repeated request changes nothing. All or nothing: every item is tried, each in a savepoint,
+    and any refusal refuses the request with every refused item (`ItemsRefused`)."""
     if not can(actor, "create", JointTeam):
         raise NotPermitted(_("只有财政绩效管理人员可以为重点评价组建联合评价组。"))
     teams: list[JointTeam] = []
+    refused: list[dict] = []
     for index, (evaluation_id, members) in enumerate(items):
-        evaluation = db.session.get(Evaluation, evaluation_id)
-        if evaluation is None or evaluation.mode != EvaluationMode.FINANCE:
-            raise DomainError(_("第 %(n)s 项：评价不存在或不是重点评价（财政评价）。", n=index + 1),
-                              field=f"teams[{index}].evaluation_id")
-        for user_id, role in members:
-            team = team_of(evaluation)
-            present = next((m for m in team.members if m.user_id == user_id), None) if team else None
-            if present is not None and present.role.value == role:
-                continue
-            try:
-                add_member(evaluation, actor=actor, user_id=user_id, role=role)
-            except DomainError as error:
-                raise DomainError(_("第 %(n)s 项：%(msg)s", n=index + 1, msg=error.message),
-                                  field=f"teams[{index}].members") from None
-        team = team_of(evaluation)
+        try:
+            with db.session.begin_nested():
+                team = _form_team(evaluation_id, members, actor=actor)
+        except DomainError as error:
+            refused.append({"index": index, "field": error.field,
+                            "message": _("第 %(n)s 项：%(msg)s", n=index + 1, msg=error.message)})
+            continue
         if team is not None and team not in teams:
             teams.append(team)
+    if refused:
+        message = refused[0]["message"] if len(refused) == 1 else _(
+            "有 %(n)s 项未通过校验，未保存任何评价组。", n=len(refused))
+        raise ItemsRefused(message, refused, collection="teams")
     return teams
+
+
+def _form_team(evaluation_id: int, members, *, actor) -> JointTeam | None:
+    evaluation = db.session.get(Evaluation, evaluation_id)
+    if evaluation is None or evaluation.mode != EvaluationMode.FINANCE:
+        raise DomainError(_("评价不存在或不是重点评价（财政评价）。"), field="evaluation_id")
+    for user_id, role in members:
+        team = team_of(evaluation)
+        present = next((m for m in team.members if m.user_id == user_id), None) if team else None
+        if present is not None and present.role.value == role:
+            continue
+        try:
+            add_member(evaluation, actor=actor, user_id=user_id, role=role)
+        except DomainError as error:
+            raise DomainError(error.message, field="members") from None
+    return team_of(evaluation)
 
 
 def remove_member(team: JointTeam, member_id, *, actor) -> JointTeam:

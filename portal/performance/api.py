@@ -7,11 +7,9 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlalchemy.orm import selectinload
 
-from portal.core.api import api_error, api_route, filtered, paged, readable_or_404
-from portal.core.errors import DomainError, StaleRecord
+from portal.core.api import api_error, api_route, api_write, filtered, paged, readable_or_404
 from portal.core.permissions import can, visible
 from portal.core.schemas import ID_MAX, Amount, Body, DbId, Page, PageQuery, Schema, Text, Year, choice
-from portal.core.writes import perform
 from portal.extensions import db
 from portal.performance import models, operations, queries
 from portal.performance.queries import AMOUNT_BANDS
@@ -278,14 +276,5 @@ def bulk_projects(user, body: BulkProjects):
     if not can(user, "create", models.Project):
         return api_error(403, "forbidden", "无权新建或修改项目。")
     items = [item.model_dump(exclude_none=True) for item in body.projects]
-    try:
-        saved = perform(operations.save_projects, items, actor=user)
-    except operations.BulkRefused as refused:
-        if refused.stale:
-            return api_error(409, "stale", "数据已被他人修改，未保存任何项目。请重新读取后再提交。", refused.details)
-        return api_error(422, "validation_failed", refused.message, refused.details)
-    except StaleRecord as error:
-        return api_error(409, "stale", error.message)
-    except DomainError as error:
-        return api_error(422, "refused", error.message, fields={error.field: error.message} if error.field else None)
+    saved = api_write(operations.save_projects, items, actor=user)
     return {"saved": [project_json(p) for p in saved]}

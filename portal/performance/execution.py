@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from portal.core import audit
 from portal.core.audit import record_change
-from portal.core.errors import DomainError, NotPermitted
+from portal.core.errors import DomainError, ItemsRefused, NotPermitted
 from portal.core.excel import read_rows
 from portal.core.parsing import InvalidValue, parse_amount, parse_month, parse_year
 from portal.core.permissions import can
@@ -52,9 +52,12 @@ class ExecutionReport:
         return not self.errors
 
 
-class ExecutionRefused(DomainError):
+class ExecutionRefused(ItemsRefused):
+    """Errors in the figures (a workbook's rows, or the API's items): nothing was imported."""
+
     def __init__(self, report: ExecutionReport):
-        super().__init__(_("有 %(n)s 处错误，未导入任何执行数。", n=len(report.errors)))
+        details = [{"index": row, "field": column, "message": message} for row, column, message in report.errors]
+        super().__init__(_("有 %(n)s 处错误，未导入任何执行数。", n=len(report.errors)), details, collection="items")
         self.report = report
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from portal.core.api import api_error, api_route
-from portal.core.errors import DomainError, StaleRecord
+from portal.core.api import api_error, api_route, api_write
 from portal.core.schemas import Amount, Body, Schema, Text, Year
-from portal.core.writes import DuplicateSubmission, perform
 from portal.performance import execution
 
 
@@ -48,15 +46,6 @@ def import_execution(user, body: ExecutionBody):
     if not execution.may_import(user):
         return api_error(403, "forbidden", "只有财政绩效管理人员可以导入预算执行数。")
     items = [item.model_dump(exclude_none=True) for item in body.items]
-    try:
-        report = perform(execution.import_items, body.year, body.month, items, actor=user)
-    except execution.ExecutionRefused as refused:
-        details = [{"index": row, "field": field, "message": message} for row, field, message in refused.report.errors]
-        fields = {f"items.{d['index']}.{d['field']}": d["message"] for d in details}
-        return api_error(422, "validation_failed", refused.message, details, fields=fields)
-    except (DuplicateSubmission, StaleRecord) as error:
-        return api_error(409, "duplicate" if isinstance(error, DuplicateSubmission) else "stale", error.message)
-    except DomainError as error:
-        return api_error(422, "refused", error.message)
+    report = api_write(execution.import_items, body.year, body.month, items, actor=user)
     return {"year": body.year, "month": body.month, "projects": len(report.figures), "changed": report.changed,
             "unchanged": report.unchanged}

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core import bulk, clock, reach
 from portal.core.audit import record_change
-from portal.core.errors import DomainError, StaleRecord
+from portal.core.errors import DomainError, ItemsRefused, StaleRecord
 from portal.core.locale import N_
 from portal.core.notifications import notify
 from portal.core.permissions import can, org_subtree_ids
@@ -1032,13 +1032,11 @@ def update_library_indicator(item: LibraryIndicator, data: dict, *, actor, versi
 
 # ---- bulk writes (the integration API) -------------------------------------------------------
 
-class BulkRefused(DomainError):
-    """Some items of a bulk request were refused; nothing was saved. `details`: index, field,
-    message per refused item; `stale` when one was refused for its version (HTTP 409)."""
-
-    def __init__(self, details: list[dict], stale: bool = False):
-        super().__init__(_("数据未通过校验，未保存任何项目。"))
-        self.details, self.stale = details, stale
+def projects_refused(details: list[dict], stale: bool) -> ItemsRefused:
+    """Some projects of a bulk request were refused; nothing was saved."""
+    message = (_("数据已被他人修改，未保存任何项目。请重新读取后再提交。") if stale
+               else _("数据未通过校验，未保存任何项目。"))
+    return ItemsRefused(message, details, collection="projects", stale=stale)
 
 
 def goal_table_audit(goal: PerformanceGoal) -> dict:
@@ -1094,7 +1092,7 @@ def save_projects(items: list, *, actor) -> list[Project]:
             stale = stale or isinstance(error, StaleRecord)
             errors.append({"index": index, "field": error.field, "message": error.message})
     if errors:
-        raise BulkRefused(errors, stale)
+        raise projects_refused(errors, stale)
     return saved
 
 

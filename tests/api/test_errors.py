@@ -152,3 +152,19 @@ def test_four_concurrent_api_clients_see_no_error(app, db, world):
     db.session.expire_all()
     used = db.session.scalars(sa.select(ApiToken.last_used_at)).all()
     assert all(used), used  # recorded after the response, once per token
+
+
+def test_both_all_or_nothing_bodies_refuse_items_in_one_shape(client, db, bearer):
+    """The bulk projects and the execution figures answer a refused item alike: 422
+    validation_failed, details[] (index, field, message), the dotted path in fields."""
+    one_row = {"overall_goal": "完成培训", "indicators": [dict(ROWS[0])]}  # weights short of 90
+    projects = client.post("/api/v1/projects/bulk", json={"projects": [_item(), _item(code="API-2", goal=one_row)]},
+                           headers=bearer)
+    execution = client.post("/api/v1/execution", json={"year": 2026, "month": 7, "items": [
+        {"code": "NOPE", "executed": "1"}]}, headers=bearer)
+    for response, path in ((projects, "projects.1.goal"), (execution, "items.0.code")):
+        error = _error(response, 422)
+        assert error["code"] == "validation_failed" and list(error["fields"]) == [path], error
+        index, field = path.split(".")[1:]
+        assert error["details"] == [{"index": int(index), "field": field, "message": error["fields"][path]}]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Project)) == 0

@@ -42,7 +42,7 @@ def test_a_ledger_bulk_action_lands_on_the_ledger(page, world, db):
     page.locator("fieldset.bulk input[name=person]").fill("张明")
     page.get_by_role("button", name="执行").click()
     page.wait_for_url(f"**/portal/ledger/?year={year}")  # before: /ledger/…, the public site's 404
-    expect(page.get_by_text("已处理 1 个问题。")).to_be_visible()
+    expect(page.get_by_text("已办理 1 项。")).to_be_visible()
     expect(page.locator("table.ledger tbody tr", has_text=number)).to_contain_text("张明")
 
 

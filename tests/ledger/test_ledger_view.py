@@ -56,10 +56,11 @@ def test_bulk_assign_deadline_and_remind(db, world, client, login, frozen_today)
     client.post("/ledger/bulk", data={"action": "assign", "ids": [a.id, b.id], "person": "李科长"})
     db.session.expire_all()
     assert {p.person_responsible for p in db.session.scalars(sa.select(Problem))} == {"李科长"}
-    # a deadline before a listing date refuses the whole batch
+    # a deadline before the listing date refuses each problem, by number
     response = client.post("/ledger/bulk", data={"action": "deadline", "ids": [a.id, b.id], "deadline": "2020-01-01"},
                            follow_redirects=True)
-    assert "不能早于挂账日期" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert f"{a.number} 未办理：整改时限不能早于挂账日期" in page and f"{b.number} 未办理" in page
     db.session.expire_all()
     assert db.session.get(Problem, a.id).deadline == a.listed_on + timedelta(days=60)
     client.post("/ledger/bulk", data={"action": "deadline", "ids": [a.id, b.id], "deadline": "2026-09-30"})
@@ -73,6 +74,28 @@ def test_bulk_assign_deadline_and_remind(db, world, client, login, frozen_today)
     client.post("/logout")
     login(world.unit)
     assert client.post("/ledger/bulk", data={"action": "remind", "ids": [a.id]}).status_code == 403
+
+
+def test_a_bulk_step_refused_for_one_problem_leaves_the_others_done(db, world, client, login, frozen_today):
+    """The shape of every list's bulk bar: a closed problem is named with its reason, the open
+    ones get the new deadline, each with its audit entry; nothing of the closed one changes."""
+    from portal.core.audit import AuditEntry
+
+    open_one, closed = make_problem(world), make_problem(world, state=ProblemState.CLOSED)
+    kept = closed.deadline
+    login(world.finance)
+    response = client.post("/ledger/bulk", data={"action": "deadline", "ids": [open_one.id, closed.id],
+                                                  "deadline": "2026-10-31"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "已办理 1 项。" in page and f"{closed.number} 未办理：已销号，不能修改时限。" in page
+    db.session.expire_all()
+    assert db.session.get(Problem, open_one.id).deadline == date(2026, 10, 31)
+    assert db.session.get(Problem, closed.id).deadline == kept
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "problem.deadline")).all()
+    assert [e.record_id for e in entries] == [str(open_one.id)]
+    # a reminder is refused for the closed one alike, and nobody is told about it
+    response = client.post("/ledger/bulk", data={"action": "remind", "ids": [closed.id]}, follow_redirects=True)
+    assert f"{closed.number} 未办理：已销号，无需催办。" in response.get_data(as_text=True)
 
 
 def test_saved_filters_are_per_user(db, world, client, login):

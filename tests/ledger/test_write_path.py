@@ -251,8 +251,8 @@ def test_every_ledger_operation_logs_a_real_change(db, world, frozen_today):
     from datetime import date
 
     problem = make_problem(world, state=ProblemState.IN_PROGRESS)
-    ops.bulk_assign([problem], actor=world.finance, person="李科长")
-    ops.bulk_assign([problem], actor=world.finance, person="李科长")  # no change, no entry
+    ops.assign(problem, "李科长", actor=world.finance)
+    ops.assign(problem, "李科长", actor=world.finance)  # no change, no entry
     assert len(_entries(db, "problem.assign")) == 1
     ext = ops.request_extension(problem, actor=world.unit, new_deadline=date(2026, 12, 31), reason="资金未到位")
     ops.decide_extension(ext, actor=world.finance, approve=False, comment="理由不充分")

@@ -57,7 +57,10 @@ def test_bulk_forms_teams_all_or_nothing_and_repeatably(app, db, world, client):
     finance = _headers(world.finance)
     refused = client.post("/api/v1/teams/bulk", json=body, headers=finance)
     assert refused.status_code == 422  # the other department is not the project's: nothing saved
-    assert "第 2 项" in refused.get_json()["error"]["message"]
+    error = refused.get_json()["error"]
+    assert "第 2 项" in error["message"] and error["code"] == "validation_failed"
+    assert [(d["index"], d["field"]) for d in error["details"]] == [(1, "members")]
+    assert list(error["fields"]) == ["teams.1.members"]
     db.session.expire_all()
     assert db.session.query(JointTeam).count() == 0
     body["teams"][1]["members"][1]["user_id"] = world.unit.id
