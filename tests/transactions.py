@@ -151,7 +151,7 @@ def install() -> None:
 def empty_all_tables(database) -> None:
     """Empty every table after a committed test, and restart the ids. PostgreSQL: DELETE with
     the triggers off (the foreign keys' and the audit log's append-only one), about 5 ms over
-    the few rows a test leaves, where a TRUNCATE of the 80 tables takes 300–600 ms (it replaces
+    the few rows a test leaves, where a TRUNCATE of the 81 tables takes 300–600 ms (it replaces
     every table's files); TRUNCATE where the role may not turn triggers off (not a superuser)."""
     tables = [t.name for t in reversed(database.metadata.sorted_tables)]
     engine = database.engine
