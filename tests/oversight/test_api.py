@@ -77,6 +77,18 @@ def test_bulk_forms_teams_all_or_nothing_and_repeatably(app, db, world, client):
     bad = client.post("/api/v1/teams/bulk", json={"teams": [{"evaluation_id": self_eval.id, "members": [
         {"user_id": world.finance.id, "role": "lead"}]}]}, headers=finance)
     assert bad.status_code == 422 and "重点评价" in bad.get_json()["error"]["message"]
+    # a good item between two refused ones: every refusal listed, the good team not saved either
+    third = _key_evaluation(world, "丙项目")
+    db.session.commit()
+    lead = [{"user_id": world.finance.id, "role": "lead"}]
+    many = client.post("/api/v1/teams/bulk", json={"teams": [
+        {"evaluation_id": self_eval.id, "members": lead}, {"evaluation_id": third.id, "members": lead},
+        {"evaluation_id": 999999, "members": lead}]}, headers=finance)
+    error = many.get_json()["error"]
+    assert many.status_code == 422 and "有 2 项未通过校验" in error["message"]
+    assert list(error["fields"]) == ["teams.0.evaluation_id", "teams.2.evaluation_id"]
+    db.session.expire_all()
+    assert db.session.query(JointTeam).filter_by(evaluation_id=third.id).count() == 0
 
 
 def test_packages_read_by_reach(app, db, world, client):
