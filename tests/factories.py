@@ -73,10 +73,14 @@ def sign_in(client, username: str, password: str = PASSWORD, secret: str | None 
     return client.post(response.headers["Location"], data={"code": code})
 
 
-def browser_sign_in(page, user, password: str = PASSWORD) -> None:
-    """Sign `user` (a User or a username) in through the login page of a Playwright page, with
-    the second step for accounts enrolled in two-factor sign-in. Leaves about:blank first, so no
-    answer of the last page (each renews the session cookie) signs the last user in again."""
+def browser_sign_in(page, user, password: str = PASSWORD, then: str | None = None) -> None:
+    """Sign `user` (a User or a username) in, in a Playwright page's browser: the login form
+    posted from the page's own context (its cookie jar: the session cookie lands in the browser),
+    with the second step for accounts enrolled in two-factor sign-in, then open `then` when given.
+    The login page itself is walked in tests/browser/test_login_browser.py and the two-factor one
+    in tests/accounts/test_two_factor.py; journeys switch users often, and a rendered login page
+    each time cost half a second. Leaves about:blank first, so no answer of the last page (each
+    renews the session cookie) signs the last user in again."""
     import sqlalchemy as sa
 
     from portal.accounts import twofactor
@@ -84,20 +88,20 @@ def browser_sign_in(page, user, password: str = PASSWORD) -> None:
     username = getattr(user, "username", user)
     page.goto("about:blank")
     page.context.clear_cookies()
-    page.goto("/portal/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    account = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    if account is not None and account.totp_enabled_at is not None:
+    answer = page.request.post("/portal/login", form={"username": username, "password": password}, max_redirects=0)
+    location = answer.headers.get("location", "")
+    assert answer.status == 302, f"{username} was not signed in: {answer.status} {answer.text()[:300]}"
+    if location.split("?")[0].endswith("/login"):  # the second step
+        account = db.session.execute(sa.select(User).where(User.username == username)).scalar_one()
         secret = account.totp_secret or TOTP_SECRET  # read before the commit: after it, a read would reopen
         db.session.execute(sa.update(User).where(User.id == account.id).values(totp_last_step=None))
         db.session.commit()  # a code is accepted once per 30-second step: tests sign in often
-        page.get_by_label("验证码").fill(twofactor.current_code(secret))
-        page.get_by_role("button", name="验证").click()
+        answer = page.request.post(location, form={"code": twofactor.current_code(secret)}, max_redirects=0)
+        assert answer.status == 302, f"{username}'s second step failed: {answer.status} {answer.text()[:300]}"
     else:
         db.session.commit()  # end the read: an open SQLite transaction would hold the write lock
-    page.wait_for_url("**/portal/")
+    if then is not None:
+        page.goto(then)
 
 
 class World:

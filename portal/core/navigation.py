@@ -15,10 +15,10 @@ def navigation_context():
     menu, unread = [], 0
     if current_user.is_authenticated:
         if "_menu" not in g:
-            g._menu = menu_for(current_user)
+            g._menu = menu_for(current_user._get_current_object())
         menu = g._menu
         if "_unread" not in g:
-            g._unread = unread_count(current_user)
+            g._unread = unread_count(current_user._get_current_object())
         unread = g._unread
     return {"menu": menu, "section": section_of(request.endpoint, menu), "unread_count": unread}
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import abort, g, has_request_context
 
+from portal.core.reach import unproxied
+
 _policies: dict[type, Callable] = {}
 _scopes: dict[type, Callable] = {}
 
@@ -42,6 +44,7 @@ def _model_of(record) -> type:
 
 
 def can(user, action: str, record) -> bool:
+    user = unproxied(user)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     model = _model_of(record)
@@ -63,7 +66,7 @@ def visible(user, model: type, stmt=None):
     fn = _scopes.get(model)
     if fn is None:
         raise LookupError(f"no scope registered for {model.__name__}")
-    return fn(user, stmt)
+    return fn(unproxied(user), stmt)
 
 
 def load_or_404(model: type, record_id, action: str = "view", user=None):

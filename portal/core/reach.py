@@ -11,6 +11,8 @@ finance officer's, and a review expert (who sits in the finance bureau) reaches 
 bureau's — only the reviews assigned to them."""
 from __future__ import annotations
 
+from werkzeug.local import LocalProxy
+
 from portal.core.roles import OrgKind, Role, is_county_bureau
 
 READ, WRITE = "read", "write"
@@ -137,6 +139,12 @@ COUNTY: dict[str, tuple[str | None, str | None]] = {
 }
 
 
+def unproxied(user):
+    """The user behind Flask-Login's `current_user` (a proxy: each attribute read through it
+    looks the user up again, and a permission check reads dozens), or `user` itself."""
+    return user._get_current_object() if isinstance(user, LocalProxy) else user
+
+
 def effective_roles(user) -> set[Role]:
     """The user's roles that count in their organisation (an inactive user has none)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -148,6 +156,7 @@ def effective_roles(user) -> set[Role]:
 def scopes(user, kind: str, mode: str = READ) -> set[str]:
     """Every scope the user's roles give on `kind` (empty: no reach)."""
     index = 0 if mode == READ else 1
+    user = unproxied(user)
     found = set()
     for role in effective_roles(user):
         scope = REACH.get(role, {}).get(kind, (None, None))[index]

@@ -25,7 +25,7 @@ def test_header_search_opens_a_result_and_a_list_sorts(page, world, db, app, mon
     make_problem(world, unit=world.department, amount="100000", description="政府采购程序不规范")
     outbox.drain()
 
-    browser_sign_in(page, "t_unit")
+    browser_sign_in(page, "t_unit", then="/portal/")
     page.keyboard.press("/")
     box = page.locator("#portal-search")
     expect(box).to_be_focused()

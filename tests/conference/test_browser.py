@@ -22,7 +22,7 @@ def test_meeting_to_done_and_library_search(page, world, db):
     # transaction in the test thread would block the live server's writes
     db.session.commit()
 
-    browser_sign_in(page, "t_conf")
+    browser_sign_in(page, "t_conf", then="/portal/")
     page.locator("nav.mainnav summary", has_text="联合监督").click()  # the menu's group opens
     page.get_by_role("link", name="联席会议").first.click()
     page.get_by_role("link", name="登记会议").click()
@@ -67,7 +67,7 @@ def test_meeting_to_done_and_library_search(page, world, db):
     page.get_by_role("button", name="共享", exact=True).click()
     page.get_by_text("资料已共享").wait_for()
 
-    browser_sign_in(page, "t_finance")
+    browser_sign_in(page, "t_finance", then="/portal/")
     page.locator("nav.mainnav summary", has_text="联合监督").click()
     page.get_by_role("link", name="共享资料").first.click()
     page.get_by_label("全文检索").fill("专项资金结存超过两年")
