@@ -5,6 +5,7 @@ its goal, the meetings and a meeting (issue 18). The public site's pages are che
 tests/public_site/test_public_browser.py the same way."""
 import pytest
 
+from tests.browser.axe import load, serious_violations
 from tests.factories import (
     ReviewSetup,
     browser_sign_in,
@@ -14,19 +15,9 @@ from tests.factories import (
     make_problem,
     setup_letter_codes,
 )
-from tests.public_site.test_public_browser import AXE, DESKTOP, PHONE
+from tests.public_site.test_public_browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
-
-SERIOUS = """async () => (await axe.run(document, {resultTypes: ['violations']}))
-    .violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
-    .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
-
-
-def serious_violations(page, source: str) -> list[str]:
-    page.evaluate(source)  # evaluated by the browser's debugger: no inline script for the CSP to refuse
-    return page.evaluate(SERIOUS)
-
 
 def _pages(world) -> dict[str, str]:
     setup_letter_codes(world)
@@ -43,25 +34,23 @@ def _pages(world) -> dict[str, str]:
 
 
 def test_axe_finds_no_serious_violation_on_the_main_portal_pages(page, world, db):
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make setup` (axe-core comes from the npm registry)")
-    source = AXE.read_text()
+    load(page)
     pages = _pages(world)
     db.session.commit()
     browser_sign_in(page, "t_finance")
     page.goto(pages["dashboard"])  # the check itself sees a violation: an image without a text
     page.evaluate("() => document.querySelector('main').append(document.createElement('img'))")
-    assert any(v.startswith("image-alt") for v in serious_violations(page, source))
+    assert any(v.startswith("image-alt") for v in serious_violations(page))
     found = {}
     for width_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         for url in pages.values():
             response = page.goto(url)
             assert response.status == 200, url
-            if violations := serious_violations(page, source):
+            if violations := serious_violations(page):
                 found[f"{width_name} {url}"] = violations
         page.goto(pages["ledger"])  # a group of the menu opened: its entries are checked too
         page.locator("nav.mainnav summary").first.click()
-        if violations := serious_violations(page, source):
+        if violations := serious_violations(page):
             found[f"{width_name} open menu"] = violations
     assert not found, found

@@ -15,11 +15,11 @@ from portal.config import PROJECT_ROOT
 from portal.publishing import search
 from public_site import live
 from public_site.data import RENDERED
+from tests.browser import axe
 from tests.public_site.test_public_pages import _an_earlier_year, _setup
 
 pytestmark = pytest.mark.browser
 
-AXE = PROJECT_ROOT / ".cache" / "npm" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -91,20 +91,14 @@ def _pages(published) -> dict:
 
 
 def test_axe_finds_no_serious_violation_on_the_main_public_pages(page, published):
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make setup` (axe-core comes from the npm registry)")
-    source = AXE.read_text()
+    axe.load(page)
     refused = _refusals(page)
     found = {}
     for width_name, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         for name, url in _pages(published).items():
             page.goto(url)
-            page.evaluate(source)  # evaluated by the browser's debugger: no inline script for the CSP to refuse
-            violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-                .violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
-                .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
-            if violations:
+            if violations := axe.serious_violations(page):
                 found[f"{width_name} {url}"] = violations
             if os.environ.get("SCREENSHOTS") == "1":
                 SHOTS.mkdir(parents=True, exist_ok=True)

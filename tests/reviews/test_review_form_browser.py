@@ -12,26 +12,26 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.reviews import operations as ops
 from portal.reviews.models import CommentKind, ReviewAssignment
-from tests.browser.test_portal_axe_browser import serious_violations
+from tests.browser import axe
 from tests.factories import ReviewSetup, browser_sign_in
-from tests.public_site.test_public_browser import AXE
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _check_widths(page, axe: str, name: str) -> None:
+def _check_widths(page, name: str) -> None:
     """axe finds nothing serious at desktop and phone widths; `SCREENSHOTS=1` saves both into
     docs/screenshots/ (the README links them)."""
     for width, height, label in ((1280, 900, "desktop"), (390, 844, "phone")):
         page.set_viewport_size({"width": width, "height": height})
-        assert serious_violations(page, axe) == [], (name, label)
+        assert axe.serious_violations(page) == [], (name, label)
         if os.environ.get("SCREENSHOTS") == "1":
             page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_running_total_out_of_range_flag_and_comment_rows(page, world):
+    axe.load(page)
     setup = ReviewSetup(world)
     setup.upload()
     rnd = setup.open_round()
@@ -94,14 +94,13 @@ def test_running_total_out_of_range_flag_and_comment_rows(page, world):
     expect(page.get_by_text("草稿已保存。")).to_be_visible()
     expect(page.locator("#score-total")).to_have_text("61.75")  # the page after the save agrees
     page.get_by_label(criteria[3].name, exact=True).fill("99")  # a flagged row passes axe too
-    axe = AXE.read_text()  # `make setup` fetches it from the npm registry
-    _check_widths(page, axe, "portal-review-form")
+    _check_widths(page, "portal-review-form")
 
     browser_sign_in(page, finance)  # the lead: the audit reviewer's draft on the report page
     page.goto(f"/portal/reviews/reports/{report_id}")
     expect(page.get_by_role("table", name="评审进度（您是本轮牵头人）")).to_be_visible()
     expect(page.locator(f'tr[data-reviewer="{audit_id}"]')).to_contain_text("草稿已保存 1 次")
-    _check_widths(page, axe, "portal-review-progress")
+    _check_widths(page, "portal-review-progress")
 
     db.session.expire_all()
     try:
