@@ -5,6 +5,7 @@ With REQUIRE_POSTGRES=1 (CI) an unreachable server is a failure, otherwise a ski
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -221,13 +222,43 @@ def needs_commits(request) -> bool:
 
 def pytest_collection_modifyitems(items):
     """A test that calls tests/concurrency.py (real threads) commits for real (a helper calling
-    it for the test is refused at run time: in_parallel asks for the marker). The heavy tests
-    (fuzz, browser, the demo city's) go first, so no worker is left running one alone at the end."""
+    it for the test is refused at run time: in_parallel asks for the marker). The longest tests
+    go first, so no worker is left running one alone at the end: as long as they took in the
+    last run (DURATIONS), else the heavy ones (fuzz, browser, the demo city's) first."""
     for item in items:
         function = getattr(item, "function", None)
         if function is not None and not CONCURRENCY_HELPERS.isdisjoint(_names_used(function.__code__)):
             item.add_marker(pytest.mark.commits)
-    items.sort(key=lambda item: not _heavy(item))
+    known = _known_durations()
+    items.sort(key=lambda item: -known.get(item.nodeid, HEAVY_GUESS if _heavy(item) else 0.0))
+
+
+# How long each test took when it last ran (setup, call and teardown), kept between runs for the
+# order above; a clean clone has none and falls back to the heavy-first guess.
+DURATIONS = Path(__file__).resolve().parents[1] / ".cache" / "test-durations.json"
+HEAVY_GUESS = 10.0  # seconds: a heavy test never run before goes before the ones that took less
+_timed: dict[str, float] = {}
+
+
+def _known_durations() -> dict[str, float]:
+    try:
+        return json.loads(DURATIONS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def pytest_runtest_logreport(report):
+    _timed[report.nodeid] = _timed.get(report.nodeid, 0.0) + report.duration
+
+
+def _save_durations() -> None:
+    if not _timed:
+        return
+    merged = {**_known_durations(), **{node: round(seconds, 3) for node, seconds in _timed.items()}}
+    DURATIONS.parent.mkdir(parents=True, exist_ok=True)
+    partial = DURATIONS.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(merged, sort_keys=True))
+    partial.replace(DURATIONS)
 
 
 def _heavy(item) -> bool:
@@ -259,6 +290,7 @@ def shared_tmp(tmp_path_factory, pytestconfig) -> Path:
 def pytest_sessionfinish(session):
     if not hasattr(session.config, "workerinput"):  # the controller, after every worker
         demo_city.drop_seeded(session.config._tmp_path_factory.getbasetemp(), _drop_pg_database)
+        _save_durations()
 
 
 def seed_demo_city(url: str, root: Path) -> dict:
