@@ -60,22 +60,20 @@ def letter_list(user, *, direction: str = "all", state: str = "", year: int | No
 
 
 def counts(user) -> dict[str, int]:
-    """Figures for the dashboard: what waits on this user's bureau."""
-    org = user.organisation_id
-    today = clock.today()
-    base = visible(user, Letter).with_only_columns(sa.func.count()).select_from(Letter)
-
-    def n(*where) -> int:
-        return db.session.execute(base.where(*where)).scalar_one()
-
-    return {
-        "incoming_open": n(Letter.addressee_org_id == org, Letter.state.in_(AWAITING_ANSWER)),
-        "incoming_overdue": n(Letter.addressee_org_id == org, overdue_clause(today)),
-        "outgoing_open": n(Letter.sender_org_id == org, Letter.state.in_(AWAITING_ANSWER)),
-        "outgoing_overdue": n(Letter.sender_org_id == org, overdue_clause(today)),
-        "to_sign": n(Letter.sender_org_id == org, Letter.state == LetterState.PENDING_SIGNOFF),
-        "to_close": n(Letter.sender_org_id == org, Letter.state == LetterState.ANSWERED),
+    """Figures for the dashboard: what waits on this user's bureau (one query)."""
+    incoming, outgoing = Letter.addressee_org_id == user.organisation_id, Letter.sender_org_id == user.organisation_id
+    awaiting, overdue = Letter.state.in_(AWAITING_ANSWER), overdue_clause(clock.today())
+    figures = {
+        "incoming_open": sa.and_(incoming, awaiting),
+        "incoming_overdue": sa.and_(incoming, overdue),
+        "outgoing_open": sa.and_(outgoing, awaiting),
+        "outgoing_overdue": sa.and_(outgoing, overdue),
+        "to_sign": sa.and_(outgoing, Letter.state == LetterState.PENDING_SIGNOFF),
+        "to_close": sa.and_(outgoing, Letter.state == LetterState.ANSWERED),
     }
+    stmt = visible(user, Letter).with_only_columns(
+        *(sa.func.count().filter(where).label(name) for name, where in figures.items())).select_from(Letter)
+    return dict(db.session.execute(stmt).one()._mapping)
 
 
 def history(letter: Letter, user=None) -> list[AuditEntry]:

@@ -13,19 +13,13 @@ from portal.ledger.models import ExtensionRequest, ExtensionState, Problem, Prob
 from portal.ledger.queries import bucket_condition, overall, rates
 
 
-def _count(stmt) -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
-
-
 def dashboard_panel(user):
     if not can(user, "view", Problem):
         return None
-    base = visible(user, Problem, sa.select(Problem.id))
-    figures = {
-        "overdue": _count(base.where(bucket_condition("overdue"))),
-        "d10": _count(base.where(bucket_condition("d10"))),
-        "open": _count(base.where(Problem.state.in_((ProblemState.LISTED, ProblemState.IN_PROGRESS,
-                                                    ProblemState.LONG_TERM)))),
+    conditions = {
+        "overdue": bucket_condition("overdue"),
+        "d10": bucket_condition("d10"),
+        "open": Problem.state.in_((ProblemState.LISTED, ProblemState.IN_PROGRESS, ProblemState.LONG_TERM)),
     }
     bureau = None
     if policies.is_finance_officer(user):
@@ -34,10 +28,12 @@ def dashboard_panel(user):
         bureau = "audit"
     if bureau:
         signed = Problem.finance_signed_at if bureau == "finance" else Problem.audit_signed_at
-        figures["to_verify"] = _count(base.where(Problem.state == ProblemState.SUBMITTED, signed.is_(None)))
+        conditions["to_verify"] = sa.and_(Problem.state == ProblemState.SUBMITTED, signed.is_(None))
+    counted = sa.select(*(sa.func.count().filter(where).label(name) for name, where in conditions.items()))
+    figures = dict(db.session.execute(visible(user, Problem, counted.select_from(Problem))).one()._mapping)
     if policies.is_finance_officer(user):
-        figures["extensions"] = _count(sa.select(ExtensionRequest.id)
-                                       .where(ExtensionRequest.state == ExtensionState.PENDING))
+        figures["extensions"] = db.session.scalar(sa.select(sa.func.count()).select_from(ExtensionRequest)
+                                                  .where(ExtensionRequest.state == ExtensionState.PENDING))
     if not any(figures.values()):
         return None
     return render_template("portal/ledger/_dashboard.html", figures=figures, bureau=bureau)

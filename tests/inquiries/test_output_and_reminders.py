@@ -61,3 +61,20 @@ def test_dashboard_and_overview_panels(inq, client, login, db, app):
             html = overview_section(inq.observer, 2026)
             assert overview_section(inq.unit, 2026) is None
     assert "财政局 → 审计局" in html and "overdue=1" in html
+
+
+def test_dashboard_figures_count_each_bureau_side(inq, db):
+    """What waits on each bureau: answers owed (and late), answers awaited (and late), letters to
+    sign and answered letters to close; a draft, a closed and a withdrawn letter count nowhere."""
+    from portal.inquiries.queries import counts
+
+    for state in ("draft", "pending_signoff", "sent", "acknowledged", "answered", "closed", "withdrawn"):
+        make_letter(inq, state)
+    make_letter(inq, "sent", reverse=True)
+    make_letter(inq, "acknowledged", reverse=True, on=date(2026, 10, 19))  # answer due after the 20th
+    with clock.frozen(date(2026, 10, 20)):
+        finance, audit = counts(inq.finance), counts(inq.audit)
+    assert finance == {"incoming_open": 2, "incoming_overdue": 1, "outgoing_open": 2, "outgoing_overdue": 2,
+                       "to_sign": 1, "to_close": 1}
+    assert audit == {"incoming_open": 2, "incoming_overdue": 2, "outgoing_open": 2, "outgoing_overdue": 1,
+                     "to_sign": 0, "to_close": 0}

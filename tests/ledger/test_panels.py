@@ -1,7 +1,8 @@
 """Long-term problems with milestones over HTTP; dashboard panel and joint-overview section."""
-from datetime import date
+from datetime import date, timedelta
 
 from portal.core.registry import OVERVIEW_SECTIONS
+from portal.ledger import operations
 from portal.ledger.models import ProblemState, RectificationType
 from tests.ledger.conftest import hidden, make_problem
 
@@ -47,6 +48,28 @@ def test_dashboard_panel_and_overview_section(db, world, client, login, frozen_t
     with client.application.test_request_context():
         html = section.render(world.conference, 2026)
     assert world.department.name in html and "已清零单位" in html
+
+
+def test_dashboard_figures_per_reader(db, world, client, frozen_today, monkeypatch):
+    """The figures each reader's panel shows: overdue, due within ten days, open, and for each
+    bureau the submitted problems still awaiting its own sign-off; a closed problem counts nowhere."""
+    from portal.ledger import panels
+
+    make_problem(world, listed_on=date(2026, 3, 1), deadline=date(2026, 5, 1))  # overdue
+    make_problem(world, deadline=frozen_today + timedelta(days=5))  # due within ten days
+    make_problem(world, state=ProblemState.IN_PROGRESS)  # open, due later
+    submitted = make_problem(world, state=ProblemState.SUBMITTED)
+    make_problem(world, unit=world.other_department, state=ProblemState.CLOSED)
+    operations.sign_off(submitted, actor=world.audit)  # audit has signed: only finance is still to
+    db.session.commit()
+    shown = {}
+    monkeypatch.setattr(panels, "render_template", lambda _name, figures, bureau: shown.update({bureau: figures}))
+    with client.application.test_request_context():
+        for user in (world.finance, world.audit, world.unit):
+            panels.dashboard_panel(user)
+    assert shown == {"finance": {"overdue": 1, "d10": 1, "open": 3, "to_verify": 1, "extensions": 0},
+                     "audit": {"overdue": 1, "d10": 1, "open": 3, "to_verify": 0},
+                     None: {"overdue": 1, "d10": 1, "open": 3}}
 
 
 def test_bureaus_correct_a_problem_and_units_cannot(db, world, client, login, frozen_today):
