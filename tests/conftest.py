@@ -204,6 +204,18 @@ def db(request, app):
     checkpoints.unlink(missing_ok=True)
 
 
+@pytest.fixture(autouse=True)
+def _job_runner_restored():
+    """The job runner (huey) is one per process: an app built with the production config (no
+    TESTING) switches it to a queue no worker drains, and every later job of this test worker
+    would wait for ever. Each test gets it back as it found it."""
+    from portal.core import jobs
+
+    kept = jobs.huey.storage, jobs.huey.immediate
+    yield
+    jobs.huey.immediate, jobs.huey.storage = kept[1], kept[0]
+
+
 COMMITTING_FIXTURES = {"live_server", "page"}
 
 
