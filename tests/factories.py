@@ -57,20 +57,26 @@ def make_user(org: Organisation, *roles: Role, username: str | None = None, flus
 def sign_in(client, username: str, password: str = PASSWORD, secret: str | None = None, **data):
     """Post the login form; when the account asks for its second factor, give the current TOTP
     code of `secret` (default TOTP_SECRET). Returns the last response (302 when signed in)."""
-    import sqlalchemy as sa
-
-    from portal.accounts import twofactor
-
     response = client.post("/login", data={"username": username, "password": password, **data})
     location = response.headers.get("Location", "")
     if response.status_code != 302 or not location.split("?")[0].endswith("/login"):
         return response  # signed in (or refused): no second step
-    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one()
-    # A code is accepted once per 30-second step: forget the last one so tests may sign in often.
-    db.session.execute(sa.update(User).where(User.id == user.id).values(totp_last_step=None))
+    return client.post(location, data={"code": second_factor_code(username, secret)})
+
+
+def second_factor_code(username: str, secret: str | None = None) -> str:
+    """The current TOTP code of `secret` (default: the account's, else TOTP_SECRET). A code is
+    accepted once per 30-second step: the account's last step is forgotten (and committed) so
+    tests may sign in often."""
+    import sqlalchemy as sa
+
+    from portal.accounts import twofactor
+
+    account = db.session.execute(sa.select(User).where(User.username == username)).scalar_one()
+    secret = secret or account.totp_secret or TOTP_SECRET  # read before the commit: after it, a read would reopen
+    db.session.execute(sa.update(User).where(User.id == account.id).values(totp_last_step=None))
     db.session.commit()
-    code = twofactor.current_code(secret or user.totp_secret or TOTP_SECRET)
-    return client.post(response.headers["Location"], data={"code": code})
+    return twofactor.current_code(secret)
 
 
 def browser_sign_in(page, user, password: str = PASSWORD, then: str | None = None) -> None:
@@ -81,10 +87,6 @@ def browser_sign_in(page, user, password: str = PASSWORD, then: str | None = Non
     in tests/accounts/test_two_factor.py; journeys switch users often, and a rendered login page
     each time cost half a second. Leaves about:blank first, so no answer of the last page (each
     renews the session cookie) signs the last user in again."""
-    import sqlalchemy as sa
-
-    from portal.accounts import twofactor
-
     username = getattr(user, "username", user)
     page.goto("about:blank")
     page.context.clear_cookies()
@@ -92,14 +94,10 @@ def browser_sign_in(page, user, password: str = PASSWORD, then: str | None = Non
     location = answer.headers.get("location", "")
     assert answer.status == 302, f"{username} was not signed in: {answer.status} {answer.text()[:300]}"
     if location.split("?")[0].endswith("/login"):  # the second step
-        account = db.session.execute(sa.select(User).where(User.username == username)).scalar_one()
-        secret = account.totp_secret or TOTP_SECRET  # read before the commit: after it, a read would reopen
-        db.session.execute(sa.update(User).where(User.id == account.id).values(totp_last_step=None))
-        db.session.commit()  # a code is accepted once per 30-second step: tests sign in often
-        answer = page.request.post(location, form={"code": twofactor.current_code(secret)}, max_redirects=0)
+        answer = page.request.post(location, form={"code": second_factor_code(username)}, max_redirects=0)
         assert answer.status == 302, f"{username}'s second step failed: {answer.status} {answer.text()[:300]}"
     else:
-        db.session.commit()  # end the read: an open SQLite transaction would hold the write lock
+        db.session.commit()  # end the test's transaction: on SQLite it would hold the write lock the server needs
     if then is not None:
         page.goto(then)
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.core.notifications import unread_count
+from portal.core.reach import unproxied
 from portal.core.registry import menu_for, section_of
 
 
@@ -15,10 +16,10 @@ def navigation_context():
     menu, unread = [], 0
     if current_user.is_authenticated:
         if "_menu" not in g:
-            g._menu = menu_for(current_user._get_current_object())
+            g._menu = menu_for(unproxied(current_user))
         menu = g._menu
         if "_unread" not in g:
-            g._unread = unread_count(current_user._get_current_object())
+            g._unread = unread_count(unproxied(current_user))
         unread = g._unread
     return {"menu": menu, "section": section_of(request.endpoint, menu), "unread_count": unread}
 

@@ -147,6 +147,7 @@ def unproxied(user):
 
 def effective_roles(user) -> set[Role]:
     """The user's roles that count in their organisation (an inactive user has none)."""
+    user = unproxied(user)
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
     kind = user.org_kind
