@@ -5,6 +5,7 @@ With REQUIRE_POSTGRES=1 (CI) an unreachable server is a failure, otherwise a ski
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import shutil
@@ -142,8 +143,16 @@ def app_config(url: str, tmp_root: Path, **extra) -> dict:
         "RATELIMIT_ENABLED": False,  # the fuzz sends thousands of API requests; tests/api/test_rate_limits.py turns it on
         "MAX_UPLOAD_MB": 2,
         "LOG_FORMAT": "text",
+        **({"SQLALCHEMY_ENGINE_OPTIONS": PG_TEST_ENGINE_OPTIONS} if name == "postgresql" else {}),
         **extra,
     }
+
+
+# A commit of a test's throwaway database need not wait for the server's disk (3–4 ms each,
+# against 0.2–0.4 ms): a setting of the test's own connections, not of the shared server; commits
+# are as visible to other connections as with the default (only a crash of the server could lose
+# the last ones, and a crash ends the run anyway).
+PG_TEST_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c synchronous_commit=off"}}
 
 
 class FreshRequestClient(FlaskClient):
@@ -243,6 +252,16 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.commits)
     known = _known_durations()
     items.sort(key=lambda item: -known.get(item.nodeid, HEAVY_GUESS if _heavy(item) else 0.0))
+
+
+def pytest_collection_finish(session):
+    """What is alive once the tests are collected (the imported code, its modules and the test
+    items) lives to the end of the run: move it out of the garbage collector's sight, and let the
+    young generation grow larger between collections, as portal/core/gc_freeze.py does for a
+    server. About 5 % less CPU time a worker."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 # How long each test took when it last ran (setup, call and teardown), kept between runs for the
@@ -426,7 +445,8 @@ def live_server(app, db, tmp_root):
     public_app = public_site.create_app(app_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_root))
     public_app.wsgi_app = DispatcherMiddleware(public_app.wsgi_app, {"/portal": app})
     server = make_server("127.0.0.1", 0, public_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look up: every 50 ms, not the default half second (per test)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -7,10 +7,14 @@ to 2 million cells, a PDF can hold thousands of pages or deep compressed streams
    directory only (nothing is decompressed): the declared uncompressed size, the compression
    ratio and the number of entries have ceilings. A bomb is refused there with a message.
    (zipfile never inflates a member beyond its declared size: a lying header fails its CRC.)
-2. `extract(kind, data)` parses in a forked child process (parsers preloaded by the parent)
-   under an address-space limit, a wall-clock timeout and page / cell / character
-   ceilings. Past a ceiling the upload is refused with a message; a damaged file stores
-   without searchable text, as before.
+2. `extract(kind, data)` parses in a child process under an address-space limit, a
+   wall-clock timeout and page / cell / character ceilings. Past a ceiling the upload is
+   refused with a message; a damaged file stores without searchable text, as before.
+   The child is forked by multiprocessing's fork server (one per process, started on first
+   use, single-threaded, the parsers imported once), never by the server process itself: a
+   fork of a threaded server copies the locks its other threads hold at that moment (lxml's,
+   while another upload is parsed), and a child that needs one waits for ever. That stalled
+   two .docx uploads made at once until the time limit refused one of them.
 
 Limits (app config keys, defaults):
     ATTACHMENT_MAX_UNCOMPRESSED_MB   60      all members of a .docx/.xlsx together
@@ -20,17 +24,16 @@ Limits (app config keys, defaults):
     ATTACHMENT_MAX_CELLS             500000  non-empty .xlsx cells read
     ATTACHMENT_EXTRACT_SECONDS       8       wall clock of the extraction child
     ATTACHMENT_EXTRACT_MEMORY_MB     1024    address space of the extraction child
-This module imports no Flask, database or portal code: the child stays small.
+This module imports no Flask, database or portal code: the fork server stays small.
 """
 from __future__ import annotations
 
-import contextlib
 import io
+import logging
+import multiprocessing
 import os
 import pickle
-import select
-import signal
-import time
+import threading
 import zipfile
 
 MAX_TEXT = 2_000_000
@@ -119,23 +122,24 @@ def _text_of(kind: str, data: bytes, lim: dict) -> str:
     raise ValueError(kind)
 
 
-_PRELOADED = False
+PARSERS = ("docx", "openpyxl", "pypdf")
+_context: multiprocessing.context.BaseContext | None = None
+_context_lock = threading.Lock()
 
 
-def _preload() -> None:
-    """Import the parsers in the parent, so that a forked child never imports (no import
-    lock can be held by another thread at fork time) and starts in a millisecond."""
-    global _PRELOADED
-    if not _PRELOADED:
-        import docx  # noqa: F401
-        import openpyxl  # noqa: F401
-        import pypdf  # noqa: F401
-
-        _PRELOADED = True
+def _fork_server() -> multiprocessing.context.BaseContext:
+    """multiprocessing's fork server context, with this module and the parsers preloaded."""
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__, *PARSERS])
+            _context = context
+        return _context
 
 
 def _limit_memory(extra_mb: int) -> None:
-    """Address space: what the child (a copy of the parent) already maps, plus `extra_mb`."""
+    """Address space: what the child (a copy of the fork server) already maps, plus `extra_mb`."""
     import resource
 
     try:
@@ -161,54 +165,45 @@ def _child(kind: str, data: bytes, lim: dict) -> tuple:
         return ("damaged", type(error).__name__)
 
 
-def extract(kind: str, data: bytes, lim: dict) -> str | None:
-    """The document's text, parsed in a forked child under a memory limit and a timeout;
-    None when it is damaged. Raises LimitExceeded past a ceiling (pages, cells, memory, time)."""
-    _preload()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: parse, send the result, leave without running any cleanup
-        status = 1
+def _run_child(sender, kind: str, data: bytes, lim: dict) -> None:
+    """The child's whole life: limit its memory, parse, send the result back."""
+    _limit_memory(lim["ATTACHMENT_EXTRACT_MEMORY_MB"])
+    try:
         try:
-            os.close(read_end)
-            _limit_memory(lim["ATTACHMENT_EXTRACT_MEMORY_MB"])
-            try:
-                payload = pickle.dumps(_child(kind, data, lim))
-            except MemoryError:
-                payload = pickle.dumps(("limit", ("memory", {"mb": lim["ATTACHMENT_EXTRACT_MEMORY_MB"]})))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view):]
-            status = 0
+            sender.send(_child(kind, data, lim))
+        except MemoryError:
+            sender.send(("limit", ("memory", {"mb": lim["ATTACHMENT_EXTRACT_MEMORY_MB"]})))
+    except OSError:  # the parent stopped waiting (its time limit) as the answer came
+        pass
+
+
+def extract(kind: str, data: bytes, lim: dict) -> str | None:
+    """The document's text, parsed in a child process under a memory limit and a timeout;
+    None when it is damaged. Raises LimitExceeded past a ceiling (pages, cells, memory, time)."""
+    context = _fork_server()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_run_child, args=(sender, kind, data, lim), daemon=True)
+    try:
+        try:
+            child.start()
+        except OSError:  # no child to be had (the fork server could not start one): stored without text
+            logging.getLogger(__name__).exception("text extraction: no child process")
+            return None
         finally:
-            os._exit(status)
-    os.close(write_end)
-    chunks, deadline, finished = [], time.monotonic() + lim["ATTACHMENT_EXTRACT_SECONDS"], False
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            ready, _w, _x = select.select([read_end], [], [], remaining)
-            if not ready:
-                break
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                finished = True
-                break
-            chunks.append(chunk)
+            sender.close()
+        if not receiver.poll(lim["ATTACHMENT_EXTRACT_SECONDS"]):
+            raise LimitExceeded("time", s=lim["ATTACHMENT_EXTRACT_SECONDS"])
+        try:
+            status, value = receiver.recv()
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):  # the child died (memory) mid-answer
+            raise LimitExceeded("memory", mb=lim["ATTACHMENT_EXTRACT_MEMORY_MB"]) from None
     finally:
-        os.close(read_end)
-        if not finished:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    if not finished:
-        raise LimitExceeded("time", s=lim["ATTACHMENT_EXTRACT_SECONDS"])
-    try:
-        status, value = pickle.loads(b"".join(chunks))
-    except Exception:  # noqa: BLE001  the child died (the memory limit) before it answered
-        raise LimitExceeded("memory", mb=lim["ATTACHMENT_EXTRACT_MEMORY_MB"]) from None
+        receiver.close()
+        if child.pid is not None:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            child.close()
     if status == "ok":
         return value
     if status == "limit":
