@@ -67,10 +67,12 @@ run: setup
 	$(PY) -m portal.devserver --host $(HOST) --port $(PORT)
 
 # Prints the slowest tests and the suite's wall-clock time (target: under 3 minutes on an idle
-# 2-core machine; docs in tests/transactions.py for how each test's writes are undone).
+# 2-core machine; docs in tests/transactions.py for how each test's writes are undone). Python
+# keeps its compiled modules (__pycache__, ignored by git) even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE): every worker and subprocess would compile the sources again.
 test: setup
 	@start=$$(date +%s); status=0; \
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS) || status=$$?; \
+	PYTHONDONTWRITEBYTECODE= FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -n 2 --dist worksteal --durations=15 $(PYTEST_ARGS) || status=$$?; \
 	end=$$(date +%s); echo "make test: $$((end - start)) s wall clock ($$(cut -d' ' -f1-3 /proc/loadavg) load)"; \
 	exit $$status
 

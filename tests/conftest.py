@@ -343,8 +343,10 @@ def seed_demo_city(url: str, root: Path) -> dict:
     try:
         with application.app_context():
             ids = _ids(seed())
-            join_rebuild_threads()  # the index the seeding started
+            # end the transaction that read the ids first: on SQLite it holds the write lock the
+            # index's rebuild (started by the seeding's publications) waits for, 30 s, in vain
             database.session.remove()
+            join_rebuild_threads()  # the index the seeding started
             database.engine.dispose()
     finally:
         account_models.generate_password_hash = scrypt
