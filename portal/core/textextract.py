@@ -12,9 +12,10 @@ to 2 million cells, a PDF can hold thousands of pages or deep compressed streams
    refused with a message; a damaged file stores without searchable text, as before.
    The child is forked by multiprocessing's fork server (one per process, started on first
    use, single-threaded, the parsers imported once), never by the server process itself: a
-   fork of a threaded server copies the locks its other threads hold at that moment (lxml's,
-   while another upload is parsed), and a child that needs one waits for ever. That stalled
-   two .docx uploads made at once until the time limit refused one of them.
+   fork of a threaded server copies the locks its other threads hold at that moment (the lock
+   of python-docx's lxml parser, while another thread reads or builds a .docx), and a child
+   that needs one waits for ever. Four .docx uploads made at once stalled so until the time
+   limit refused them (tests/core/test_upload_bombs.py reproduces it).
 
 Limits (app config keys, defaults):
     ATTACHMENT_MAX_UNCOMPRESSED_MB   60      all members of a .docx/.xlsx together
