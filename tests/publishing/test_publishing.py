@@ -89,6 +89,28 @@ def test_a_correction_publishes_a_new_version_and_keeps_the_old(db, world, corpu
     assert "交付率数据有误" in client.get("/notices").get_data(as_text=True)
 
 
+def test_a_correction_in_the_same_second_is_what_search_finds(db, world, corpus, public_app):
+    """Publication times have whole seconds: a correction made in the second of the first
+    publication must still be the version the search index reads (the CI run that found this:
+    the replication test's correction shown on the page, not found by search)."""
+    import re
+
+    from portal.core import clock
+    from portal.publishing import search
+
+    shack = corpus["projects"]["shack"]
+    with clock.frozen(clock.now()):
+        operations.publish(2026, None, ALL, actor=world.finance)
+        db.session.commit()
+        search.reindex()
+        shack.description = "新增说明：保障性安居工程复核完成"
+        operations.publish(2026, None, ["goals"], actor=world.finance, note="补充说明。")
+        db.session.commit()
+    assert search.apply_queue() == 1
+    found = public_app.test_client().get("/search?q=复核完成").get_data(as_text=True)
+    assert shack.name in re.sub(r"</?mark[^>]*>", "", found)
+
+
 def test_snapshots_are_immutable(db, world, corpus):
     row = operations.publish(2026, None, ["goals"], actor=world.finance)[0]
     db.session.commit()

@@ -109,7 +109,9 @@ def build_document(snapshots: list, report_texts: dict[str, str]) -> dict | None
     live = [s for s in snapshots if s.current and not s.withdrawn]
     if not live:
         return None
-    first = max(live, key=lambda s: s.published_at)
+    # the latest written, as on the project page: publication times have whole seconds, and a
+    # correction in the second of the first publication would lose to it by time
+    first = max(live, key=lambda s: s.id)
     project = first.payload.get("project", {})
     body = [project.get("department", ""), project.get("unit", ""), project.get("description", ""),
             project.get("kind_label", ""), project.get("budget_type_label", ""), str(project.get("year", ""))]
