@@ -81,6 +81,13 @@ def replication_ready() -> bool:
     return row is not None and bool(row.subenabled) and row.pid is not None
 
 
+def log_top() -> int:
+    """The index log's last entry (0 when empty)."""
+    from portal.extensions import db
+
+    return db.session.scalar(sa.select(sa.func.max(index_log.c.id))) or 0
+
+
 def pending() -> int:
     """Log entries this node's index has not applied yet."""
     from portal.extensions import db
@@ -102,12 +109,7 @@ def follow_once(batch: int = 500) -> int:
 
     path = search.index_dir()
     if not (path.exists() and health.read_manifest(path) and health.files_intact(path)):
-        top = db.session.scalar(sa.select(sa.func.max(index_log.c.id))) or 0
-        db.session.commit()
-        search.reindex()  # everything up to `top` is in the tables it reads
-        with search.writer_lock():
-            manifest = health.read_manifest(path)
-            health.write_manifest(path, manifest["documents"], position=top)
+        search.reindex()  # records the log's last entry as this node's position
         return 0
     applied = 0
     with search.writer_lock():

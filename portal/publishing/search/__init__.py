@@ -237,11 +237,15 @@ def reindex(progress=None, batch: int = 500) -> int:
     """Rebuild the whole index from the current snapshots (into a new directory, swapped in at
     the end, so searches go on meanwhile). Large rebuilds segment text on every core."""
     from portal.extensions import db
+    from portal.publishing import replica as replica_log
     from portal.publishing.models import SearchQueueItem, Snapshot
 
     replica = current_app.config.get("PUBLIC_REPLICA")  # a subscriber has no queue: its log is followed
     with writer_lock():
         queued = [] if replica else list(db.session.scalars(sa.select(SearchQueueItem.id)))  # covered by this rebuild
+        # a public node records the last entry of its index log this rebuild covers, and follows on
+        # from there (not from the log's start)
+        position = replica_log.log_top() if replica else None
         refs = list(db.session.scalars(sa.select(Snapshot.project_ref).where(Snapshot.current.is_(True))
                                        .distinct().order_by(Snapshot.project_ref)))
         db.session.commit()  # hold no transaction (on SQLite: no write lock) while indexing
@@ -265,7 +269,7 @@ def reindex(progress=None, batch: int = 500) -> int:
         writer.commit()
         from portal.publishing.search import health
 
-        health.write_manifest(tmp, whoosh_index.open_dir(str(tmp)).doc_count())
+        health.write_manifest(tmp, whoosh_index.open_dir(str(tmp)).doc_count(), position=position)
         old = index_dir().with_name(index_dir().name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if index_dir().exists():
