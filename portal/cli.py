@@ -9,6 +9,20 @@ import sqlalchemy as sa
 from portal.extensions import db
 
 
+def _build_search_indexes() -> None:
+    """Both search indexes, built before the command exits: a rebuild the seeding's publications
+    started runs in a background thread, which would die with the process and leave the first
+    searches of `make run` answering "being rebuilt"."""
+    from portal.publishing.search import health
+    from portal.search import index as portal_index
+
+    health.wait_for_rebuilds()
+    if not health.check().usable:
+        health.rebuild_now()
+    if portal_index.health() != "ok":
+        portal_index.rebuild()
+
+
 def register(app):
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only when the database has no organisations yet.")
@@ -21,7 +35,8 @@ def register(app):
             click.echo("数据库已有数据，跳过演示数据。 Demo data already present.")
         else:
             seed()
-            click.echo("已载入演示数据。 Demo data loaded.")
+            _build_search_indexes()
+            click.echo("已载入演示数据，搜索索引已建立。 Demo data loaded, search indexes built.")
         print_accounts(click.echo, DEMO_PASSWORD)
 
     @app.cli.command("create-user")

@@ -232,8 +232,7 @@ def join_rebuild_threads(timeout: float = 60) -> None:
     """Wait for the search index's background rebuilds this process started (health.heal)."""
     from portal.publishing.search import health
 
-    for thread in list(health._local_rebuild.values()):
-        thread.join(timeout)
+    health.wait_for_rebuilds(timeout)
 
 
 def needs_commits(request) -> bool:

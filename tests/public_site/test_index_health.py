@@ -128,3 +128,33 @@ def test_the_manifest_records_every_file_of_the_commit(published, index_dir):
                and not p.name.endswith(".lock")}
     assert set(manifest["files"]) == on_disk and manifest["documents"] == published
 
+
+
+def test_a_command_that_started_a_rebuild_leaves_both_indexes_built_when_it_exits(published, app, index_dir,
+                                                                                  tmp_path):
+    """`flask seed-demo` (what `make run` starts with): its publications find no index and start a
+    rebuild in a background thread, which dies with the process. A real process, exiting: both
+    indexes must be complete behind it, not left for the first searches to find "being rebuilt"."""
+    import os
+    import shutil
+
+    from portal.search import index as portal_index
+
+    shutil.rmtree(index_dir)
+    portal_dir = tmp_path / "portal-index"
+    script = ("from portal import create_app\n"
+              "from portal.cli import _build_search_indexes\n"
+              "from portal.publishing.search import health\n"
+              "with create_app().app_context():\n"
+              "    health.heal(health.Status('missing'))\n"  # what the seeding's first publication starts
+              "    _build_search_indexes()\n")
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_DIR": str(tmp_path),
+           "SEARCH_INDEX_DIR": str(index_dir), "PORTAL_INDEX_DIR": str(portal_dir)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    assert health.check().state == "ok" and search.doc_count() == published
+    with app.app_context():
+        app.config["PORTAL_INDEX_DIR"], kept = str(portal_dir), app.config["PORTAL_INDEX_DIR"]
+        try:
+            assert portal_index.health() == "ok"
+        finally:
+            app.config["PORTAL_INDEX_DIR"] = kept

@@ -170,6 +170,12 @@ def rebuild_now() -> bool:
         return True
 
 
+def wait_for_rebuilds(timeout: float | None = None) -> None:
+    """Wait for the background rebuilds this process started (a command before it exits)."""
+    for thread in list(_local_rebuild.values()):
+        thread.join(timeout)
+
+
 def heal(status: Status | None = None) -> threading.Thread | None:
     """Start a background rebuild when the index is not usable; returns the thread (tests wait)."""
     status = status or check()
