@@ -16,6 +16,7 @@ def _build_search_indexes() -> None:
     from portal.publishing.search import health
     from portal.search import index as portal_index
 
+    db.session.commit()  # end this command's transaction: on SQLite it holds the lock the rebuild waits for
     health.wait_for_rebuilds()
     if not health.check().usable:
         health.rebuild_now()
