@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from portal.extensions import db
 
 
-def _build_search_indexes() -> None:
-    """Both search indexes, built before the command exits: a rebuild the seeding's publications
-    started runs in a background thread, which would die with the process and leave the first
-    searches of `make run` answering "being rebuilt"."""
+def build_search_indexes() -> None:
+    """Both search indexes, complete before `seed-demo` says it is done: the public one (whose
+    rebuild the seeding's publications started in the background) and the portal's own (built
+    otherwise at its first use), so `make run`'s first searches never answer "being rebuilt"."""
     from portal.publishing.search import health
     from portal.search import index as portal_index
 
@@ -36,7 +36,7 @@ def register(app):
             click.echo("数据库已有数据，跳过演示数据。 Demo data already present.")
         else:
             seed()
-            _build_search_indexes()
+            build_search_indexes()
             click.echo("已载入演示数据，搜索索引已建立。 Demo data loaded, search indexes built.")
         print_accounts(click.echo, DEMO_PASSWORD)
 

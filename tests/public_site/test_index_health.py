@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -31,9 +30,7 @@ def published(db, world, corpus, index_dir, app):
 
 
 def _wait_for_rebuilds() -> None:
-    for thread in threading.enumerate():
-        if thread.name == "search-index-rebuild":
-            thread.join(120)
+    health.wait_for_rebuilds(120)
 
 
 def _search_page(public_app, q="学校"):
@@ -130,31 +127,44 @@ def test_the_manifest_records_every_file_of_the_commit(published, index_dir):
 
 
 
-def test_a_command_that_started_a_rebuild_leaves_both_indexes_built_when_it_exits(published, app, index_dir,
-                                                                                  tmp_path):
-    """`flask seed-demo` (what `make run` starts with): its publications find no index and start a
-    rebuild in a background thread, which dies with the process. A real process, exiting: both
-    indexes must be complete behind it, not left for the first searches to find "being rebuilt"."""
+def _run_and_exit(script: str, app, index_dir, portal_dir) -> None:
+    """`script` in a process of its own, on the test's database and index folders."""
     import os
+
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_DIR": str(portal_dir.parent),
+           "SEARCH_INDEX_DIR": str(index_dir), "PORTAL_INDEX_DIR": str(portal_dir)}
+    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+
+
+def test_a_command_that_finds_the_folder_lost_exits_with_the_index_whole(published, app, index_dir, tmp_path):
+    """`flask search apply` on a lost folder starts the rebuild in the background and returns at
+    once: the process must not exit (and kill the rebuild half-way) before the index is whole."""
+    import shutil
+
+    shutil.rmtree(index_dir)
+    _run_and_exit("from portal import create_app\n"
+                  "from portal.publishing import search\n"
+                  "with create_app().app_context():\n"
+                  "    assert search.apply_queue() == 0\n", app, index_dir, tmp_path / "portal-index")
+    assert health.check().state == "ok" and search.doc_count() == published
+
+
+def test_seed_demo_leaves_both_indexes_built(published, app, index_dir, tmp_path, monkeypatch):
+    """`flask seed-demo` (what `make run` starts with) says it is done only once both indexes are
+    complete, not left for the first searches to find "being rebuilt"."""
     import shutil
 
     from portal.search import index as portal_index
 
     shutil.rmtree(index_dir)
     portal_dir = tmp_path / "portal-index"
-    script = ("from portal import create_app\n"
-              "from portal.cli import _build_search_indexes\n"
-              "from portal.publishing.search import health\n"
-              "with create_app().app_context():\n"
-              "    health.heal(health.Status('missing'))\n"  # what the seeding's first publication starts
-              "    _build_search_indexes()\n")
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_DIR": str(tmp_path),
-           "SEARCH_INDEX_DIR": str(index_dir), "PORTAL_INDEX_DIR": str(portal_dir)}
-    subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
+    _run_and_exit("from portal import create_app\n"
+                  "from portal.cli import build_search_indexes\n"
+                  "from portal.publishing.search import health\n"
+                  "with create_app().app_context():\n"
+                  "    health.heal(health.Status('missing'))\n"  # what the seeding's first publication starts
+                  "    build_search_indexes()\n"
+                  "    assert health.check().state == 'ok'\n", app, index_dir, portal_dir)
     assert health.check().state == "ok" and search.doc_count() == published
-    with app.app_context():
-        app.config["PORTAL_INDEX_DIR"], kept = str(portal_dir), app.config["PORTAL_INDEX_DIR"]
-        try:
-            assert portal_index.health() == "ok"
-        finally:
-            app.config["PORTAL_INDEX_DIR"] = kept
+    monkeypatch.setitem(app.config, "PORTAL_INDEX_DIR", str(portal_dir))
+    assert portal_index.health() == "ok"

@@ -194,7 +194,9 @@ def heal(status: Status | None = None) -> threading.Thread | None:
                 rebuild_now()
             except Exception:  # noqa: BLE001  the next check starts another attempt
                 log.exception("search index rebuild failed")
-    thread = threading.Thread(target=run, name="search-index-rebuild", daemon=True)
+    # not a daemon: a command that started it (`flask search apply` on a lost folder) exits only
+    # once the index is whole again, instead of killing the rebuild half-way
+    thread = threading.Thread(target=run, name="search-index-rebuild", daemon=False)
     _local_rebuild[key] = thread
     thread.start()
     return thread
