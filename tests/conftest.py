@@ -415,9 +415,14 @@ def client(app, db):
 
 @pytest.fixture()
 def login(client):
-    """login(user) signs the test client in through the real login form."""
-    def sign_in(user, password: str = factories.PASSWORD):
-        response = factories.sign_in(client, user.username, password)  # with the TOTP step when asked
+    """login(user) signs the test client in (factories.sign_in_directly: a real session row and
+    cookie, no form); login(user, password) posts the real login form (with the TOTP step when
+    asked), for a test whose point is the password."""
+    def sign_in(user, password: str | None = None):
+        if password is None:
+            factories.sign_in_directly(client, user)
+            return client
+        response = factories.sign_in(client, user.username, password)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
     return sign_in

@@ -64,6 +64,28 @@ def sign_in(client, username: str, password: str = PASSWORD, secret: str | None 
     return client.post(location, data={"code": second_factor_code(username, secret)})
 
 
+def sign_in_directly(client, user: User) -> None:
+    """Sign `user` in on a Flask test client as a completed sign-in leaves it: a session row
+    (`sessions.start`, committed) whose token the cookie session carries, with Flask-Login's
+    fields and the time of the last request, so every later request goes through the real
+    session check (token, idle and lifetime limits, active user, session protection). The
+    password and second-factor steps are skipped: the login form is walked by `sign_in`, in
+    tests/accounts and in the browser tests; a test that is about signing in uses that."""
+    from flask_login.utils import _create_identifier  # session protection's fingerprint of the client
+
+    from portal.accounts import sessions
+    from portal.core import clock
+
+    started = sessions.start(user)
+    db.session.commit()
+    with client.session_transaction(environ_base=client.environ_base) as cookie_session:
+        cookie_session.clear()
+        with client.application.test_request_context(environ_base=client.environ_base):
+            cookie_session["_id"] = _create_identifier()
+        cookie_session.update({"_user_id": started.token, "_fresh": True,
+                               sessions.SEEN_KEY: int(clock.now().timestamp())})
+
+
 def second_factor_code(username: str, secret: str | None = None) -> str:
     """The current TOTP code of `secret` (default: the account's, else TOTP_SECRET). A code is
     accepted once per 30-second step: the account's last step is forgotten (and committed) so
