@@ -308,7 +308,7 @@ def feed_search():
         import sqlalchemy as sa
 
         rows = list(db.session.scalars(queries.live(sa.select(Snapshot)).where(Snapshot.project_ref.in_(refs))
-                                       .order_by(Snapshot.published_at.desc()).limit(50)))
+                                       .order_by(Snapshot.published_at.desc(), Snapshot.id.desc()).limit(50)))
     return _atom(_("搜索“%(q)s”的最新公开", q=q), request.url, rows,
                  url_for("public.search", q=q, _external=True, **filters))
 

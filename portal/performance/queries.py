@@ -123,7 +123,7 @@ def with_orgs(stmt):
 def goals_to_review(user, limit: int = 10):
     stmt = (visible(user, models.Project, sa.select(models.PerformanceGoal).join(models.Project))
             .where(models.PerformanceGoal.state == models.GoalState.SUBMITTED)
-            .order_by(models.PerformanceGoal.submitted_at))
+            .order_by(models.PerformanceGoal.submitted_at, models.PerformanceGoal.id))
     return db.session.scalars(stmt.options(selectinload(models.PerformanceGoal.project)).limit(limit)).all()
 
 

@@ -58,3 +58,25 @@ def test_dashboard_panel_and_overview(client, db, world, login, app):
     with app.test_request_context():
         html = grade_mix_section(world.observer, 2026)
     assert "优" in html and "2026" in html
+
+
+def test_goals_submitted_in_the_same_second_are_listed_in_the_order_they_came(db, world):
+    """The dashboard lists the goals awaiting review oldest first, a few at a time: goals
+    submitted in the same second come in the order of their ids, whatever order the database
+    keeps their rows in (here the reverse: on PostgreSQL an updated row moves to the end of the
+    table), so the list is the same on every reload and none drops out of it at random."""
+    import sqlalchemy as sa
+
+    from portal.core import clock
+    from portal.performance.models import PerformanceGoal
+    from portal.performance.queries import goals_to_review
+
+    moment = clock.now().replace(microsecond=0)
+    goals = [make_goal(make_project(world.department, name=f"同秒提交{n}"), state=GoalState.SUBMITTED, rows=[])
+             for n in range(3)]
+    for goal, new_id in zip(goals, (9003, 9002, 9001), strict=True):  # rows stored in descending id order
+        db.session.execute(sa.update(PerformanceGoal).where(PerformanceGoal.id == goal.id)
+                           .values(id=new_id, submitted_at=moment))
+    for goal in goals:  # their old ids are gone
+        db.session.expunge(goal)
+    assert [g.id for g in goals_to_review(world.finance, limit=2)] == [9001, 9002]

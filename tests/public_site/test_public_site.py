@@ -139,6 +139,25 @@ def test_downloads_honour_filters_and_csv_has_a_bom(db, world, corpus, public_ap
     assert "评价等级" in page and "(1)" in page  # facet counts
 
 
+def test_the_search_feed_lists_a_correction_of_the_same_second_first(db, world, corpus, public_app, index_dir):
+    """Publication times have whole seconds: a correction made in the second of the first
+    publication is still the newest entry of a search's feed (the feed's order had no tiebreak,
+    so a reader subscribed to a search could see the superseded version on top)."""
+    from portal.core import clock
+
+    shack = corpus["projects"]["shack"]
+    with clock.frozen(clock.now()):
+        operations.publish(2026, None, ALL, actor=world.finance)
+        db.session.commit()
+        shack.description = "新增说明：保障性安居工程复核完成"
+        operations.publish(2026, None, ["goals"], actor=world.finance, note="补充说明。")
+        db.session.commit()
+    search.apply_queue()
+    feed = public_app.test_client().get(f"/feeds/search.atom?q={shack.name}").get_data(as_text=True)
+    first = re.search(r"<entry>.*?<title>(.*?)</title>", feed, re.S).group(1)
+    assert first == f"{shack.name} · {operations.PublicationKind.GOALS.label}（更正）", feed[:2000]
+
+
 def test_feeds_api_sitemap_and_robots(db, world, corpus, public_app, index_dir):
     publish_all(db, world)
     client = public_app.test_client()
