@@ -46,8 +46,7 @@ def demo_city(root: Path) -> tuple[object, str]:
     try:
         with portal_app.app_context():
             seed()
-            for thread in list(health._local_rebuild.values()):  # the public index the seeding started
-                thread.join(120)
+            health.wait_for_rebuilds(120)  # the public index the seeding started
             portal_index.rebuild()  # and the portal's (the worker builds it after `make run`)
             db.session.remove()
     finally:
